@@ -1,0 +1,16 @@
+//! `verity-node`: the Verity chain's node.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() {
+	if let Err(error) = command::run() {
+		// `sc_cli::Error`'s `Display` is the readable message; its `Debug` form (what returning
+		// the error from `main` prints) wraps it in variant names.
+		eprintln!("Error: {error}");
+		std::process::exit(1);
+	}
+}

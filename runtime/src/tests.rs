@@ -1,0 +1,77 @@
+//! The genesis presets give the chains the state the design asks for.
+
+use crate::{
+	genesis_config_presets::{self, ENDOWMENT},
+	Aura, Balances, Runtime, RuntimeGenesisConfig, System, EXISTENTIAL_DEPOSIT,
+	MILLI_SECS_PER_BLOCK,
+};
+use polkadot_sdk::{
+	frame_support::genesis_builder_helper::build_state,
+	sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET},
+	sp_io::TestExternalities,
+	sp_keyring::Sr25519Keyring,
+	*,
+};
+
+fn chain_from_preset(id: &str) -> TestExternalities {
+	let patch = genesis_config_presets::get_preset(&id.into()).expect("preset exists");
+	let mut ext = TestExternalities::new_empty();
+	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(patch).expect("preset builds"));
+	ext
+}
+
+#[test]
+fn presets_are_dev_and_local_only() {
+	let names = genesis_config_presets::preset_names();
+	assert_eq!(names, vec![DEV_RUNTIME_PRESET.to_string(), LOCAL_TESTNET_RUNTIME_PRESET.into()]);
+	assert!(genesis_config_presets::get_preset(&"staging".into()).is_none());
+}
+
+#[test]
+fn dev_chain_has_alice_as_only_authority_and_sudo() {
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let authorities = pallet_aura::Authorities::<Runtime>::get();
+		assert_eq!(authorities.len(), 1);
+		assert_eq!(authorities[0], Sr25519Keyring::Alice.public().into());
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 1);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+	});
+}
+
+#[test]
+fn local_chain_has_three_validators() {
+	chain_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let authorities = pallet_aura::Authorities::<Runtime>::get();
+		let expected: Vec<_> =
+			[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+				.iter()
+				.map(|k| k.public().into())
+				.collect();
+		assert_eq!(authorities.into_inner(), expected);
+		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 3);
+	});
+}
+
+#[test]
+fn well_known_accounts_are_endowed_and_issuance_matches() {
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let accounts: Vec<_> = Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect();
+		for account in &accounts {
+			assert_eq!(Balances::free_balance(account), ENDOWMENT);
+		}
+		assert_eq!(
+			pallet_balances::TotalIssuance::<Runtime>::get(),
+			ENDOWMENT * accounts.len() as u128
+		);
+		assert!(ENDOWMENT > EXISTENTIAL_DEPOSIT);
+	});
+}
+
+#[test]
+fn blocks_are_three_seconds_apart() {
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		assert_eq!(MILLI_SECS_PER_BLOCK, 3000);
+		assert_eq!(Aura::slot_duration(), 3000);
+		assert_eq!(System::block_number(), 0);
+	});
+}

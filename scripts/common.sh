@@ -1,0 +1,30 @@
+# Shared settings for the Verity scripts. Source it; do not run it.
+
+VERITY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Everything the scripts download or build lives outside the clone, so that a fresh clone (CI)
+# reuses what an earlier run built.
+VERITY_CACHE="${VERITY_CACHE:-$HOME/.cache/verity}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$VERITY_CACHE/target}"
+# The ONNX Runtime shared library the node loads (installed by setup.sh).
+ORT_VERSION="1.31.1"
+ORT_DIR="$VERITY_CACHE/onnxruntime-$ORT_VERSION"
+export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ORT_DIR/libonnxruntime.so.$ORT_VERSION}"
+VERITY_NODE="$CARGO_TARGET_DIR/release/verity-node"
+
+# Cargo and rustup live in ~/.cargo/bin on a machine set up by rustup.
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac
+export PATH
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# One build for the node, its tests and every tool: the same profile and features everywhere,
+# so each dependency compiles once.
+build_all() {
+	step "build (release, target dir $CARGO_TARGET_DIR)"
+	(cd "$VERITY_ROOT" && cargo build --locked --release --workspace --all-targets) ||
+		fail "cargo build failed (see the errors above)"
+}
