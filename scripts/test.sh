@@ -15,9 +15,17 @@ t=$SECONDS
 build_all
 timing build $((SECONDS - t))
 
+step "dependency check: no RocksDB in the node"
+tree="$(cd "$VERITY_ROOT" && cargo tree --locked -e all --target all -i librocksdb-sys 2>&1 || true)"
+if grep -q '^librocksdb-sys' <<<"$tree"; then
+	echo "$tree"
+	fail "librocksdb-sys is in the dependency tree: the node must use ParityDB only"
+fi
+echo "librocksdb-sys: not in the dependency tree"
+
 t=$SECONDS
 step "Rust tests (workspace)"
-(cd "$VERITY_ROOT" && cargo test --locked --release --workspace) || fail "Rust tests failed"
+(cd "$VERITY_ROOT" && cargo test --locked --release --workspace --no-fail-fast) || fail "Rust tests failed"
 timing "Rust tests" $((SECONDS - t))
 
 t=$SECONDS

@@ -161,6 +161,7 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.sync_run(|config| cmd.run::<Block>(&config))
 		},
 		None => {
+			ensure_base_path_usable(&cli)?;
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
@@ -179,4 +180,22 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		},
 	}
+}
+
+/// Fails early, naming the directory, when the node could not keep its data in `--base-path`;
+/// otherwise the database would fail later with an I/O error that does not say where.
+fn ensure_base_path_usable(cli: &Cli) -> sc_cli::Result<()> {
+	let Some(path) = cli.run.shared_params.base_path.as_ref() else { return Ok(()) };
+	std::fs::create_dir_all(path)
+		.and_then(|()| {
+			let probe = path.join(".verity-write-test");
+			std::fs::write(&probe, b"")?;
+			std::fs::remove_file(probe)
+		})
+		.map_err(|e| {
+			sc_cli::Error::Input(format!(
+				"cannot use base path `{}` for the node's data: {e}",
+				path.display()
+			))
+		})
 }

@@ -81,7 +81,7 @@ fn unwritable_base_path_is_a_clear_error() {
 	fs::write(&file, b"not a directory").unwrap();
 	let base = file.join("base");
 	let output = run_node(&["--dev", "--no-prometheus", "--base-path", base.to_str().unwrap()]);
-	assert_clear_failure(&output, "Error");
+	assert_clear_failure(&output, "cannot use base path");
 }
 
 #[test]

@@ -14,10 +14,29 @@ use polkadot_sdk::{
 };
 
 fn chain_from_preset(id: &str) -> TestExternalities {
+	// The preset is a patch over the default genesis config, applied as the node's chain spec
+	// applies it.
 	let patch = genesis_config_presets::get_preset(&id.into()).expect("preset exists");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, serde_json::from_slice(&patch).unwrap());
 	let mut ext = TestExternalities::new_empty();
-	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(patch).expect("preset builds"));
+	ext.execute_with(|| {
+		build_state::<RuntimeGenesisConfig>(serde_json::to_vec(&config).unwrap())
+			.expect("preset builds")
+	});
 	ext
+}
+
+/// Recursively applies a JSON patch: objects merge key by key, anything else is replaced.
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			}
+		},
+		(base, patch) => *base = patch,
+	}
 }
 
 #[test]
