@@ -48,7 +48,7 @@ if [ -f "$ORT_DIR/libonnxruntime.so.$ORT_VERSION" ]; then
 	echo "present at $ORT_DIR"
 else
 	tmp="$(mktemp -d)"
-	python3 -m pip download --quiet --no-deps --only-binary=:all: \
+	python3 -m pip download --quiet --retries 2 --timeout 20 --no-deps --only-binary=:all: \
 		--platform manylinux_2_28_x86_64 --python-version 3.11 \
 		"onnxruntime==$ORT_VERSION" -d "$tmp" ||
 		fail "could not download onnxruntime==$ORT_VERSION from PyPI: is PyPI reachable?"

@@ -1,5 +1,9 @@
 //! Runs the subcommand the command line asks for, or the node.
 
+// `sc_cli::Error` is large, and every `sc_cli` runner returns it; boxing it here would only add
+// conversions at each call.
+#![allow(clippy::result_large_err)]
+
 use crate::{
 	chain_spec,
 	cli::{Cli, Subcommand},

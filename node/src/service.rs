@@ -1,6 +1,9 @@
 //! Wires the node together: client, transaction pool, networking, off-chain workers, RPC, Aura
 //! block authoring and the GRANDPA voter.
 
+// `sc_service::Error` is large, and the `sc_service` builders return it.
+#![allow(clippy::result_large_err)]
+
 use futures::FutureExt;
 use polkadot_sdk::{
 	sc_client_api::{Backend, BlockBackend},
