@@ -16,7 +16,7 @@ build_all
 timing build $((SECONDS - t))
 
 step "dependency check: no RocksDB in the node"
-tree="$(cd "$VERITY_ROOT" && cargo tree --locked -e all --target all -i librocksdb-sys 2>&1 || true)"
+tree="$(cd "$VERITY_ROOT" && cargo tree --locked -e all -i librocksdb-sys 2>&1 || true)"
 if grep -q '^librocksdb-sys' <<<"$tree"; then
 	echo "$tree"
 	fail "librocksdb-sys is in the dependency tree: the node must use ParityDB only"
