@@ -20,6 +20,7 @@ fn export_chain_spec_dev_has_token_properties_and_runtime() {
 	assert_eq!(spec["name"], "Verity Development");
 	assert_eq!(spec["id"], "verity_dev");
 	assert_eq!(spec["chainType"], "Development");
+	assert_eq!(spec["protocolId"], "verity-dev");
 	assert_eq!(spec["properties"]["tokenSymbol"], "VRT");
 	assert_eq!(spec["properties"]["tokenDecimals"], 12);
 	assert_eq!(spec["properties"]["ss58Format"], 42);
