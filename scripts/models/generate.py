@@ -1,0 +1,204 @@
+"""Generates Verity's bundled ONNX models and their fixtures into models/.
+
+Each model is written as models/<name>.onnx; beside it, models/<name>.fixtures.json holds the
+model id (blake2_256 of the file, as the chain computes it), the ONNX Runtime session settings
+used, and cases: inputs and the outputs Python onnxruntime gives for them, as Verity JSON tensors
+({"name", "dtype", "shape", "data"}).
+
+Weights come from fixed seeds (and the tree ensemble from scikit-learn's bundled iris data set),
+so a run with the pinned packages of requirements.txt reproduces the same files.
+
+Run it through scripts/generate-models.sh, which installs those packages in a virtualenv.
+"""
+
+import hashlib
+import json
+import pathlib
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+OUT = pathlib.Path(__file__).resolve().parents[2] / "models"
+
+DTYPES = {
+    np.dtype("float32"): "f32",
+    np.dtype("float64"): "f64",
+    np.dtype("int64"): "i64",
+    np.dtype("int32"): "i32",
+    np.dtype("int8"): "i8",
+    np.dtype("uint8"): "u8",
+    np.dtype("bool"): "bool",
+}
+
+
+def tensor_json(name, array):
+    array = np.asarray(array)
+    dtype = DTYPES[array.dtype]
+    flat = array.reshape(-1)
+    if dtype == "f32":
+        # float32 values printed with their shortest round-trip digits.
+        data = [float(np.format_float_positional(v, unique=True, trim="0")) for v in flat]
+    elif dtype == "bool":
+        data = [bool(v) for v in flat]
+    elif dtype == "f64":
+        data = [float(v) for v in flat]
+    else:
+        data = [int(v) for v in flat]
+    return {"name": name, "dtype": dtype, "shape": list(array.shape), "data": data}
+
+
+def finish(model, name):
+    model.producer_name = "verity-models"
+    model.producer_version = "1"
+    onnx.checker.check_model(model, full_check=True)
+    path = OUT / f"{name}.onnx"
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def linear_regressor(rng):
+    w = rng.normal(0, 0.5, size=(10, 1)).astype(np.float32)
+    b = np.array([0.25], dtype=np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["xw"]),
+            helper.make_node("Add", ["xw", "b"], ["y"]),
+        ],
+        "linear_regressor",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 10])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 1])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inputs = [{"x": rng.normal(0, 1, size=(n, 10)).astype(np.float32)} for n in (1, 1, 4)]
+    return finish(model, "linear_regressor"), inputs
+
+
+def mlp_classifier(rng):
+    w1 = rng.normal(0, 0.6, size=(4, 16)).astype(np.float32)
+    b1 = rng.normal(0, 0.1, size=(16,)).astype(np.float32)
+    w2 = rng.normal(0, 0.6, size=(16, 3)).astype(np.float32)
+    b2 = rng.normal(0, 0.1, size=(3,)).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["x", "w1", "b1"], ["h"]),
+            helper.make_node("Relu", ["h"], ["h_relu"]),
+            helper.make_node("Gemm", ["h_relu", "w2", "b2"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        ],
+        "mlp_classifier",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 3])],
+        [numpy_helper.from_array(a, n) for a, n in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inputs = [{"x": rng.normal(0, 1, size=(n, 4)).astype(np.float32)} for n in (1, 1, 5)]
+    return finish(model, "mlp_classifier"), inputs
+
+
+def cnn_mnist(rng):
+    c1 = rng.normal(0, 0.3, size=(4, 1, 3, 3)).astype(np.float32)
+    c1b = rng.normal(0, 0.05, size=(4,)).astype(np.float32)
+    c2 = rng.normal(0, 0.2, size=(8, 4, 3, 3)).astype(np.float32)
+    c2b = rng.normal(0, 0.05, size=(8,)).astype(np.float32)
+    fc = rng.normal(0, 0.05, size=(8 * 7 * 7, 10)).astype(np.float32)
+    fcb = rng.normal(0, 0.05, size=(10,)).astype(np.float32)
+    pads = [1, 1, 1, 1]
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["image", "c1", "c1b"], ["a1"], pads=pads),
+            helper.make_node("Relu", ["a1"], ["r1"]),
+            helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+            helper.make_node("Conv", ["p1", "c2", "c2b"], ["a2"], pads=pads),
+            helper.make_node("Relu", ["a2"], ["r2"]),
+            helper.make_node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2]),
+            helper.make_node("Flatten", ["p2"], ["flat"], axis=1),
+            helper.make_node("Gemm", ["flat", "fc", "fcb"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        ],
+        "cnn_mnist",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 28, 28])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, 10])],
+        [
+            numpy_helper.from_array(a, n)
+            for a, n in ((c1, "c1"), (c1b, "c1b"), (c2, "c2"), (c2b, "c2b"), (fc, "fc"), (fcb, "fcb"))
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inputs = [{"image": rng.uniform(0, 1, size=(1, 1, 28, 28)).astype(np.float32)} for _ in range(3)]
+    return finish(model, "cnn_mnist"), inputs
+
+
+def tree_ensemble_classifier(rng):
+    from skl2onnx import to_onnx
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    iris = load_iris()
+    x = iris.data.astype(np.float32)
+    forest = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0)
+    forest.fit(x, iris.target)
+    model = to_onnx(
+        forest,
+        x[:1],
+        options={id(forest): {"zipmap": False}},
+        target_opset={"": OPSET, "ai.onnx.ml": 3},
+    )
+    model.graph.input[0].name = "x"
+    for node in model.graph.node:
+        node.input[:] = ["x" if i == "X" else i for i in node.input]
+    picks = rng.choice(len(x), size=4, replace=False)
+    inputs = [{"x": x[picks[:1]]}, {"x": x[picks[1:2]]}, {"x": x[picks]}]
+    return finish(model, "tree_ensemble_classifier"), inputs
+
+
+def fixtures(path, inputs):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    output_names = [o.name for o in session.get_outputs()]
+    cases = []
+    for feed in inputs:
+        outputs = session.run(output_names, feed)
+        cases.append(
+            {
+                "inputs": [tensor_json(k, v) for k, v in feed.items()],
+                "outputs": [tensor_json(n, v) for n, v in zip(output_names, outputs)],
+            }
+        )
+    data = path.read_bytes()
+    return {
+        "model": path.name,
+        "model_id": "0x" + hashlib.blake2b(data, digest_size=32).hexdigest(),
+        "bytes": len(data),
+        "onnxruntime": ort.__version__,
+        "session": {
+            "execution_provider": "CPU",
+            "intra_op_threads": 1,
+            "inter_op_threads": 1,
+            "graph_optimization_level": "basic",
+        },
+        "cases": cases,
+    }
+
+
+def main():
+    OUT.mkdir(exist_ok=True)
+    rng = np.random.default_rng(20261123)
+    for build in (linear_regressor, mlp_classifier, cnn_mnist, tree_ensemble_classifier):
+        path, inputs = build(rng)
+        fx = fixtures(path, inputs)
+        fixture_path = path.with_suffix(".fixtures.json")
+        fixture_path.write_text(json.dumps(fx, indent=1) + "\n")
+        print(f"{path.name}: {fx['bytes']} bytes, id {fx['model_id']}, {len(fx['cases'])} cases")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
