@@ -65,15 +65,18 @@ impl RunningNode {
 
 	/// The best block number the node reports.
 	pub fn best_number(&self) -> Option<u64> {
-		let header = self.rpc("chain_getHeader", serde_json::json!([]))?;
-		let number = header.get("number")?.as_str()?;
-		u64::from_str_radix(number.trim_start_matches("0x"), 16).ok()
+		self.header_number(serde_json::json!([]))
 	}
 
 	/// The finalized block number the node reports.
 	pub fn finalized_number(&self) -> Option<u64> {
 		let hash = self.rpc("chain_getFinalizedHead", serde_json::json!([]))?;
-		let header = self.rpc("chain_getHeader", serde_json::json!([hash]))?;
+		self.header_number(serde_json::json!([hash]))
+	}
+
+	/// The number in the header `chain_getHeader` returns for `params`.
+	fn header_number(&self, params: serde_json::Value) -> Option<u64> {
+		let header = self.rpc("chain_getHeader", params)?;
 		let number = header.get("number")?.as_str()?;
 		u64::from_str_radix(number.trim_start_matches("0x"), 16).ok()
 	}
