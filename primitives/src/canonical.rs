@@ -69,6 +69,8 @@ pub enum ErrorCode {
 	MalformedOutput,
 	/// `output_decimals` is above [`MAX_OUTPUT_DECIMALS`].
 	InvalidDecimals,
+	/// An output tensor is larger than [`MAX_TENSOR_BYTES`](crate::tensor::MAX_TENSOR_BYTES).
+	OutputTooLarge,
 }
 
 /// What a job's execution produced: canonical outputs, or a canonical error.

@@ -10,12 +10,15 @@
 //!   failures are outcomes too, with canonical error codes, hashed the same way.
 //! - `json` (with `std`): the JSON form of tensors used over RPC and by scripts:
 //!   `{"name":"x","dtype":"f32","shape":[1,4],"data":[0.5,1,2,3]}`.
+//! - [`inference`]: the host functions through which the runtime's off-chain worker runs a model
+//!   on the node's engine; unavailable (an error, never a result) outside off-chain workers.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub mod canonical;
+pub mod inference;
 #[cfg(feature = "std")]
 pub mod json;
 pub mod tensor;
@@ -23,4 +26,5 @@ pub mod tensor;
 pub use canonical::{
 	canonicalize, result_hash, CanonicalData, CanonicalTensor, ErrorCode, Outcome,
 };
+pub use inference::{HostError, ModelId};
 pub use tensor::{validate_inputs, DType, Dim, InputError, Tensor, TensorSpec};

@@ -8,6 +8,9 @@ used, and cases: inputs and the outputs Python onnxruntime gives for them, as Ve
 Weights come from fixed seeds (and the tree ensemble from scikit-learn's bundled iris data set),
 so a run with the pinned packages of requirements.txt reproduces the same files.
 
+models/faulty/ holds models that misbehave on purpose, for the engine's tests: one whose outputs
+are always NaN and one that never finishes. They have no fixtures.
+
 Run it through scripts/generate-models.sh, which installs those packages in a virtualenv.
 """
 
@@ -51,11 +54,11 @@ def tensor_json(name, array):
     return {"name": name, "dtype": dtype, "shape": list(array.shape), "data": data}
 
 
-def finish(model, name):
+def finish(model, name, out=OUT):
     model.producer_name = "verity-models"
     model.producer_version = "1"
     onnx.checker.check_model(model, full_check=True)
-    path = OUT / f"{name}.onnx"
+    path = out / f"{name}.onnx"
     path.write_bytes(model.SerializeToString())
     return path
 
@@ -156,6 +159,51 @@ def tree_ensemble_classifier(rng):
     return finish(model, "tree_ensemble_classifier"), inputs
 
 
+def nan_output():
+    """y = (x - x) / (x - x): NaN for every input."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Sub", ["x", "x"], ["zero"]),
+            helper.make_node("Div", ["zero", "zero"], ["y"]),
+        ],
+        "nan_output",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    return finish(model, "nan_output", OUT / "faulty")
+
+
+def never_finishes():
+    """A Loop with no trip count whose condition stays true: it runs until stopped."""
+    body = helper.make_graph(
+        [
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+            helper.make_node("Add", ["acc_in", "one"], ["acc_out"]),
+        ],
+        "body",
+        [
+            helper.make_tensor_value_info("iteration", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [1, 4]),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [1, 4]),
+        ],
+        [numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one")],
+    )
+    graph = helper.make_graph(
+        [helper.make_node("Loop", ["", "keep_going", "x"], ["y"], body=body)],
+        "never_finishes",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [numpy_helper.from_array(np.array(True), "keep_going")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    return finish(model, "never_finishes", OUT / "faulty")
+
+
 def fixtures(path, inputs):
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -197,6 +245,10 @@ def main():
         fixture_path = path.with_suffix(".fixtures.json")
         fixture_path.write_text(json.dumps(fx, indent=1) + "\n")
         print(f"{path.name}: {fx['bytes']} bytes, id {fx['model_id']}, {len(fx['cases'])} cases")
+    (OUT / "faulty").mkdir(exist_ok=True)
+    for build in (nan_output, never_finishes):
+        path = build()
+        print(f"faulty/{path.name}: {path.stat().st_size} bytes")
     return 0
 
 

@@ -1,0 +1,93 @@
+//! The `inference` host functions: how the runtime's off-chain worker runs a model.
+//!
+//! The runtime cannot run ONNX Runtime, so the node does it on the runtime's behalf. The native
+//! side of [`inference::run`] looks for an [`InferenceExt`] externalities extension, which the node
+//! registers for off-chain workers only. Anywhere else — block import, block authoring, runtime
+//! API calls made over RPC — the extension is absent and the call returns
+//! [`HostError::NotInOffchainWorker`]: inference is not deterministic across machines and must
+//! never influence consensus directly, only through the votes validators submit.
+
+use crate::{canonical::Outcome, tensor::Tensor};
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+#[cfg(not(substrate_runtime))]
+use polkadot_sdk::sp_externalities::ExternalitiesExt;
+use polkadot_sdk::sp_runtime_interface::{
+	pass_by::{AllocateAndReturnByCodec, PassFatPointerAndDecode, PassPointerAndReadCopy},
+	runtime_interface,
+};
+use scale_info::TypeInfo;
+
+/// A model's id: `blake2_256` of its ONNX bytes.
+pub type ModelId = [u8; 32];
+
+/// Why the host could not run an inference at all. Unlike a canonical
+/// [`ErrorCode`](crate::canonical::ErrorCode), these are local conditions of one node: another
+/// validator may well run the same job, so a validator that gets one of these does not vote.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum HostError {
+	/// Called outside an off-chain worker (block import, authoring, an RPC runtime call).
+	NotInOffchainWorker,
+	/// This node has no inference engine: the ONNX Runtime library was not found or not loaded.
+	EngineUnavailable,
+	/// This node could not get the model's bytes from any source (or none matched the id).
+	ModelUnavailable,
+}
+
+/// The node's side of the host functions, registered as [`InferenceExt`].
+#[cfg(not(substrate_runtime))]
+pub trait InferenceHost: Send + Sync {
+	/// Runs `model` on `inputs` and returns the canonical outcome at `output_decimals`.
+	fn run(
+		&self,
+		model: ModelId,
+		inputs: Vec<Tensor>,
+		output_decimals: u8,
+	) -> Result<Outcome, HostError>;
+}
+
+#[cfg(not(substrate_runtime))]
+polkadot_sdk::sp_externalities::decl_extension! {
+	/// Gives the off-chain worker access to the node's inference engine.
+	pub struct InferenceExt(alloc::sync::Arc<dyn InferenceHost>);
+}
+
+#[cfg(not(substrate_runtime))]
+impl InferenceExt {
+	pub fn new(host: alloc::sync::Arc<dyn InferenceHost>) -> Self {
+		Self(host)
+	}
+}
+
+/// Host functions for running models from the runtime's off-chain worker.
+#[runtime_interface]
+pub trait Inference {
+	/// Runs `model` on `inputs` and returns the canonical outcome at `output_decimals`.
+	///
+	/// Only available in an off-chain worker; elsewhere returns
+	/// [`HostError::NotInOffchainWorker`]. A model that fails to execute is not an `Err`: it is an
+	/// [`Outcome::Failure`] with its canonical error code, which validators vote on like any
+	/// result.
+	fn run(
+		&mut self,
+		model: PassPointerAndReadCopy<ModelId, 32>,
+		inputs: PassFatPointerAndDecode<Vec<Tensor>>,
+		output_decimals: u8,
+	) -> AllocateAndReturnByCodec<Result<Outcome, HostError>> {
+		match self.extension::<InferenceExt>() {
+			Some(ext) => ext.0.run(model, inputs, output_decimals),
+			None => Err(HostError::NotInOffchainWorker),
+		}
+	}
+}
