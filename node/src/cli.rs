@@ -41,6 +41,38 @@ pub enum Subcommand {
 
 	/// Information about the database.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// The model store: import ONNX models, list them.
+	#[command(subcommand)]
+	Model(ModelCmd),
+}
+
+/// `verity-node model ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum ModelCmd {
+	/// Add an ONNX file to the model store and print its model id (blake2_256 of the file).
+	Import {
+		/// The .onnx file.
+		file: std::path::PathBuf,
+		#[clap(flatten)]
+		store: StoreParams,
+	},
+	/// List the models in the store: id and size in bytes.
+	List {
+		#[clap(flatten)]
+		store: StoreParams,
+	},
+}
+
+/// Where the model store is: the same place the node uses with the same options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreParams {
+	/// The node's base path (its model store is `models/` under it).
+	#[arg(long, short = 'd', value_name = "PATH")]
+	pub base_path: Option<std::path::PathBuf>,
+	/// The model store's directory, if the node runs with `--model-store`.
+	#[arg(long, value_name = "DIR")]
+	pub model_store: Option<std::path::PathBuf>,
 }
 
 /// The node's command line.
@@ -56,4 +88,7 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	#[clap(flatten)]
+	pub inference: crate::inference::InferenceParams,
 }

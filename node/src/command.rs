@@ -6,7 +6,7 @@
 
 use crate::{
 	chain_spec,
-	cli::{Cli, Subcommand},
+	cli::{Cli, ModelCmd, StoreParams, Subcommand},
 	service,
 };
 use polkadot_sdk::{
@@ -164,6 +164,7 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))
 		},
+		Some(Subcommand::Model(cmd)) => run_model_cmd(cmd),
 		None => {
 			ensure_base_path_usable(&cli)?;
 			let runner = cli.create_runner(&cli.run)?;
@@ -174,12 +175,14 @@ pub fn run() -> sc_cli::Result<()> {
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, &cli.inference)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
-							.map_err(sc_cli::Error::Service)
-					},
+					sc_network::config::NetworkBackendType::Litep2p => service::new_full::<
+						sc_network::Litep2pNetworkBackend,
+					>(
+						config, &cli.inference
+					)
+					.map_err(sc_cli::Error::Service),
 				}
 			})
 		},
@@ -202,4 +205,35 @@ fn ensure_base_path_usable(cli: &Cli) -> sc_cli::Result<()> {
 				path.display()
 			))
 		})
+}
+
+/// The model store the node would use with these options.
+fn open_store(params: &StoreParams) -> sc_cli::Result<verity_engine::ModelStore> {
+	let dir = match (&params.model_store, &params.base_path) {
+		(Some(dir), _) => dir.clone(),
+		(None, Some(base)) => base.join("models"),
+		(None, None) => sc_service::BasePath::from_project("", "", &Cli::executable_name())
+			.path()
+			.join("models"),
+	};
+	verity_engine::ModelStore::open(&dir)
+		.map_err(|e| sc_cli::Error::Input(format!("cannot open the model store: {e}")))
+}
+
+fn run_model_cmd(cmd: &ModelCmd) -> sc_cli::Result<()> {
+	match cmd {
+		ModelCmd::Import { file, store } => {
+			let store = open_store(store)?;
+			let id = store.import_file(file).map_err(|e| sc_cli::Error::Input(e.to_string()))?;
+			println!("{}", verity_engine::store::hex_id(&id));
+			eprintln!("imported {} into {}", file.display(), store.dir().display());
+		},
+		ModelCmd::List { store } => {
+			let store = open_store(store)?;
+			for (id, size) in store.list().map_err(|e| sc_cli::Error::Input(e.to_string()))? {
+				println!("{} {size}", verity_engine::store::hex_id(&id));
+			}
+		},
+	}
+	Ok(())
 }

@@ -3,6 +3,8 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod inference;
+mod inference_rpc;
 mod rpc;
 mod service;
 

@@ -1,6 +1,7 @@
 //! The node's JSON-RPC methods beyond Substrate's standard set: account nonces (`system_*`)
-//! and fee queries (`payment_*`), which wallets and polkadot.js use.
+//! and fee queries (`payment_*`), which wallets and polkadot.js use, and `inference_simulate`.
 
+use crate::inference_rpc::{InferenceApiServer, InferenceRpc};
 use jsonrpsee::RpcModule;
 use polkadot_sdk::{
 	pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer},
@@ -18,6 +19,7 @@ use verity_runtime::{opaque::Block, AccountId, Balance, Nonce};
 pub struct FullDeps<C, P> {
 	pub client: Arc<C>,
 	pub pool: Arc<P>,
+	pub inference: crate::inference::Inference,
 }
 
 /// All RPC methods the node adds to Substrate's own.
@@ -37,10 +39,11 @@ where
 	P: TransactionPool + 'static,
 {
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool } = deps;
+	let FullDeps { client, pool, inference } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(InferenceRpc::new(inference).into_rpc())?;
 
 	Ok(module)
 }

@@ -18,14 +18,20 @@ use polkadot_sdk::{
 use std::{sync::Arc, time::Duration};
 use verity_runtime::{apis::RuntimeApi, opaque::Block};
 
-/// The host functions the runtime may call, wherever the node instantiates it.
+/// The host functions the runtime may call, wherever the node instantiates it: Substrate's and
+/// Verity's `inference` functions (which answer only in off-chain workers).
 #[cfg(not(feature = "runtime-benchmarks"))]
-pub type HostFunctions = sp_io::SubstrateHostFunctions;
-/// The host functions the runtime may call, wherever the node instantiates it (with the
-/// benchmarking ones, for `benchmark pallet`).
-#[cfg(feature = "runtime-benchmarks")]
 pub type HostFunctions =
-	(sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
+	(sp_io::SubstrateHostFunctions, verity_primitives::inference::inference::HostFunctions);
+/// The host functions the runtime may call, wherever the node instantiates it: Substrate's,
+/// Verity's `inference` functions (which answer only in off-chain workers) and the benchmarking
+/// ones, for `benchmark pallet`.
+#[cfg(feature = "runtime-benchmarks")]
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	verity_primitives::inference::inference::HostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
 
 /// The Wasm executor with Verity's host functions.
 pub type RuntimeExecutor = sc_executor::WasmExecutor<HostFunctions>;
@@ -146,7 +152,15 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	inference: &crate::inference::InferenceParams,
 ) -> Result<TaskManager, ServiceError> {
+	let inference = crate::inference::Inference::start(
+		inference,
+		config.base_path.path(),
+		config.role.is_authority(),
+	)
+	.map_err(ServiceError::Other)?;
+
 	let sc_service::PartialComponents {
 		client,
 		backend,
@@ -215,7 +229,12 @@ pub fn new_full<
 				)),
 				network_provider: Arc::new(network.clone()),
 				enable_http_requests: true,
-				custom_extensions: |_| vec![],
+				// Inference is available to off-chain workers only: block import and authoring
+				// never see this extension, so the host functions answer them with an error.
+				custom_extensions: {
+					let host = inference.host.clone();
+					move |_| vec![Box::new(verity_engine::host::extension(host.clone())) as Box<_>]
+				},
 			})?;
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",
@@ -236,7 +255,11 @@ pub fn new_full<
 		let pool = transaction_pool.clone();
 
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				inference: inference.clone(),
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};

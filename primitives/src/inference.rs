@@ -91,3 +91,32 @@ pub trait Inference {
 		}
 	}
 }
+
+/// Off-chain local storage key (`PERSISTENT`) of a probe request: a SCALE-encoded
+/// [`ProbeRequest`] that the runtime's next off-chain worker runs through [`inference::run`].
+pub const PROBE_REQUEST_KEY: &[u8] = b"verity::inference-probe::request";
+/// Off-chain local storage key (`PERSISTENT`) where the off-chain worker writes the probe's
+/// answer: a SCALE-encoded `Result<Outcome, HostError>`.
+pub const PROBE_RESPONSE_KEY: &[u8] = b"verity::inference-probe::response";
+
+/// A request for the off-chain inference probe: lets an operator check, through the
+/// `offchain_localStorageSet`/`Get` RPCs, that the node's off-chain workers can run a model.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct ProbeRequest {
+	pub model: ModelId,
+	pub inputs: Vec<Tensor>,
+	pub output_decimals: u8,
+}
+
+polkadot_sdk::sp_api::decl_runtime_apis! {
+	/// The inference host functions, called in the runtime API's own context.
+	pub trait InferenceHostApi {
+		/// Calls [`inference::run`]. From an RPC (`state_call`) or during block import this
+		/// returns [`HostError::NotInOffchainWorker`]: inference runs only in off-chain workers.
+		fn run_inference(
+			model: ModelId,
+			inputs: Vec<Tensor>,
+			output_decimals: u8,
+		) -> Result<Outcome, HostError>;
+	}
+}

@@ -94,7 +94,18 @@ impl_runtime_apis! {
 
 	impl sp_offchain::OffchainWorkerApi<Block> for Runtime {
 		fn offchain_worker(header: &<Block as BlockT>::Header) {
-			Executive::offchain_worker(header)
+			Executive::offchain_worker(header);
+			crate::inference_probe::answer_probe();
+		}
+	}
+
+	impl verity_primitives::inference::InferenceHostApi<Block> for Runtime {
+		fn run_inference(
+			model: verity_primitives::ModelId,
+			inputs: Vec<verity_primitives::Tensor>,
+			output_decimals: u8,
+		) -> Result<verity_primitives::Outcome, verity_primitives::HostError> {
+			verity_primitives::inference::inference::run(model, inputs, output_decimals)
 		}
 	}
 

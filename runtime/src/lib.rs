@@ -25,6 +25,7 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod inference_probe;
 #[cfg(test)]
 mod tests;
 

@@ -32,6 +32,11 @@ pub struct RunningNode {
 impl RunningNode {
 	/// Starts a dev-chain node keeping its data in `base_path`.
 	pub fn start_dev(base_path: &Path) -> Self {
+		Self::start_dev_with(base_path, &[])
+	}
+
+	/// Starts a dev-chain node keeping its data in `base_path`, with more options.
+	pub fn start_dev_with(base_path: &Path, args: &[&str]) -> Self {
 		let rpc_port = free_port();
 		let child = Command::new(NODE)
 			.args(["--dev", "--no-prometheus", "--no-telemetry", "--no-mdns"])
@@ -39,6 +44,7 @@ impl RunningNode {
 			.args(["--rpc-port", &rpc_port.to_string()])
 			.arg("--base-path")
 			.arg(base_path)
+			.args(args)
 			.stdout(Stdio::null())
 			.stderr(Stdio::null())
 			.spawn()
@@ -49,6 +55,15 @@ impl RunningNode {
 	/// Calls a JSON-RPC method; `None` while the node is not answering.
 	pub fn rpc(&self, method: &str, params: serde_json::Value) -> Option<serde_json::Value> {
 		rpc_call(self.rpc_port, method, params)
+	}
+
+	/// Calls a JSON-RPC method and returns the whole response (`result` or `error`).
+	pub fn rpc_response(
+		&self,
+		method: &str,
+		params: serde_json::Value,
+	) -> Option<serde_json::Value> {
+		rpc_exchange(self.rpc_port, method, params)
 	}
 
 	/// Waits until `check` returns `Some`, or panics after `timeout`.
@@ -97,6 +112,16 @@ impl Drop for RunningNode {
 
 /// A JSON-RPC call over plain HTTP: returns the `result`, or `None` on any failure.
 pub fn rpc_call(port: u16, method: &str, params: serde_json::Value) -> Option<serde_json::Value> {
+	rpc_exchange(port, method, params)?.get("result").cloned()
+}
+
+/// A JSON-RPC call over plain HTTP: returns the response object, or `None` when the node did
+/// not answer.
+pub fn rpc_exchange(
+	port: u16,
+	method: &str,
+	params: serde_json::Value,
+) -> Option<serde_json::Value> {
 	let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params })
 		.to_string();
 	let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -114,8 +139,7 @@ pub fn rpc_call(port: u16, method: &str, params: serde_json::Value) -> Option<se
 	let json_start = response.find("\r\n\r\n")? + 4;
 	let body = &response[json_start..];
 	let body = &body[body.find('{')?..=body.rfind('}')?];
-	let value: serde_json::Value = serde_json::from_str(body).ok()?;
-	value.get("result").cloned()
+	serde_json::from_str(body).ok()
 }
 
 /// The text a failed command printed, for assertion messages.

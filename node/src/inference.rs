@@ -1,0 +1,80 @@
+//! The node's inference engine: command-line options and start-up. The engine itself lives in
+//! `verity-engine`; this module only configures it from the command line.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+use verity_engine::{host::EngineHost, Engine, EngineConfig, ModelSource, ModelStore};
+
+/// Options for the inference engine the off-chain workers and `inference_simulate` use.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InferenceParams {
+	/// The ONNX Runtime 1.31.1 shared library (libonnxruntime.so.1.31.1). Default:
+	/// `ORT_DYLIB_PATH`, then where `scripts/setup.sh` installs it
+	/// (~/.cache/verity/onnxruntime-1.31.1/).
+	#[arg(long, value_name = "PATH")]
+	pub onnxruntime: Option<PathBuf>,
+
+	/// The model store's directory. Default: `models/` under the base path.
+	#[arg(long, value_name = "DIR")]
+	pub model_store: Option<PathBuf>,
+
+	/// Longest one inference may run, in milliseconds; a longer run ends as a `Timeout` outcome.
+	#[arg(long, value_name = "MS", default_value_t = 10_000)]
+	pub inference_time_limit: u64,
+
+	/// Most models whose ONNX Runtime sessions stay loaded.
+	#[arg(long, value_name = "COUNT", default_value_t = 32)]
+	pub inference_cache_models: usize,
+
+	/// Serve `inference_simulate` on safe RPC too. Without this flag it is an unsafe method,
+	/// available only where unsafe RPC methods are (by default, on localhost).
+	#[arg(long)]
+	pub rpc_inference_simulate: bool,
+}
+
+/// The model store directory for a node whose data lives in `base_path`.
+pub fn store_dir(params: &InferenceParams, base_path: &std::path::Path) -> PathBuf {
+	params.model_store.clone().unwrap_or_else(|| base_path.join("models"))
+}
+
+/// The engine, its model store and the off-chain workers' host, shared by the service and RPC.
+#[derive(Clone)]
+pub struct Inference {
+	/// `None` when ONNX Runtime could not be loaded (allowed on nodes that are not authorities).
+	pub engine: Option<Arc<Engine>>,
+	pub store: Arc<ModelStore>,
+	pub host: Arc<EngineHost>,
+	pub simulate_on_safe_rpc: bool,
+}
+
+impl Inference {
+	/// Opens the model store and loads ONNX Runtime. An authority must be able to run models,
+	/// so for it a missing library is an error; other nodes start without an engine and say so.
+	pub fn start(
+		params: &InferenceParams,
+		base_path: &std::path::Path,
+		is_authority: bool,
+	) -> Result<Self, String> {
+		let dir = store_dir(params, base_path);
+		let store = Arc::new(
+			ModelStore::open(&dir).map_err(|e| format!("cannot open the model store: {e}"))?,
+		);
+		let config = EngineConfig {
+			library: params.onnxruntime.clone(),
+			time_limit: Duration::from_millis(params.inference_time_limit),
+			cached_models: params.inference_cache_models,
+			..EngineConfig::default()
+		};
+		let engine = match Engine::new(config) {
+			Ok(engine) => Some(Arc::new(engine)),
+			Err(e) if is_authority => return Err(format!("a validator needs ONNX Runtime: {e}")),
+			Err(e) => {
+				log::warn!(target: "verity", "inference disabled: {e}");
+				None
+			},
+		};
+		log::info!(target: "verity", "model store: {}", dir.display());
+		let source: Arc<dyn ModelSource> = store.clone();
+		let host = Arc::new(EngineHost::new(engine.clone(), source));
+		Ok(Self { engine, store, host, simulate_on_safe_rpc: params.rpc_inference_simulate })
+	}
+}
