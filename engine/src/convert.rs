@@ -12,7 +12,7 @@ use verity_primitives::{
 };
 
 /// The Verity dtype of an ONNX element type, if Verity supports it.
-pub fn dtype_of(ty: TensorElementType) -> Option<DType> {
+pub fn dtype_of(ty: &TensorElementType) -> Option<DType> {
 	Some(match ty {
 		TensorElementType::Float32 => DType::F32,
 		TensorElementType::Float64 => DType::F64,
@@ -40,7 +40,7 @@ pub fn spec_of(outlet: &Outlet) -> Option<TensorSpec> {
 		.collect();
 	Some(TensorSpec {
 		name: TensorName::try_from(outlet.name().as_bytes().to_vec()).ok()?,
-		dtype: dtype_of(ty.clone())?,
+		dtype: dtype_of(ty)?,
 		shape: dims.try_into().ok()?,
 	})
 }
@@ -98,7 +98,7 @@ pub fn from_value(name: &str, value: &DynValue) -> Result<Tensor, ErrorCode> {
 	let ValueType::Tensor { ty, .. } = value.dtype() else {
 		return Err(ErrorCode::UnsupportedOutputType);
 	};
-	let dtype = dtype_of(ty.clone()).ok_or(ErrorCode::UnsupportedOutputType)?;
+	let dtype = dtype_of(ty).ok_or(ErrorCode::UnsupportedOutputType)?;
 	let (shape, data) = match dtype {
 		DType::F32 => encode(value, f32::to_le_bytes),
 		DType::F64 => encode(value, f64::to_le_bytes),
@@ -140,9 +140,9 @@ mod tests {
 			(TensorElementType::Uint8, DType::U8),
 			(TensorElementType::Bool, DType::Bool),
 		] {
-			assert_eq!(dtype_of(ty), Some(dtype));
+			assert_eq!(dtype_of(&ty), Some(dtype));
 		}
-		assert_eq!(dtype_of(TensorElementType::String), None);
-		assert_eq!(dtype_of(TensorElementType::Float16), None);
+		assert_eq!(dtype_of(&TensorElementType::String), None);
+		assert_eq!(dtype_of(&TensorElementType::Float16), None);
 	}
 }

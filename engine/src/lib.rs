@@ -21,13 +21,9 @@
 //! let engine = Engine::new(EngineConfig::default())?;
 //! let store = ModelStore::open("/tmp/models")?;
 //! let id = store.import_file("models/linear_regressor.onnx".as_ref())?;
-//! let inputs = vec![verity_primitives::tensor::tensor(
-//! 	"x",
-//! 	verity_primitives::DType::F32,
-//! 	&[1, 10],
-//! 	[1.0f32; 10].iter().flat_map(|v| v.to_le_bytes()).collect(),
-//! )
-//! .ok_or("tensor")?];
+//! let data: Vec<u8> = [1.0f32; 10].iter().flat_map(|v| v.to_le_bytes()).collect();
+//! let x = verity_primitives::tensor::tensor("x", verity_primitives::DType::F32, &[1, 10], data);
+//! let inputs = vec![x.ok_or("tensor")?];
 //! let execution = engine.run(&store, &id, &inputs, 6)?;
 //! println!("{:?} {}", execution.outcome, hex::encode(execution.result_hash));
 //! # Ok(())
