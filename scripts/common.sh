@@ -28,3 +28,22 @@ build_all() {
 	(cd "$VERITY_ROOT" && cargo build --locked --release --workspace --all-targets) ||
 		fail "cargo build failed (see the errors above)"
 }
+
+# The Python packages of scripts/models/requirements.txt (numpy, onnx, onnxruntime, ...) in a
+# virtualenv under $VERITY_CACHE, installed when missing or when the pins change. Sets MODELS_PY
+# to its python.
+models_python() {
+	local venv="$VERITY_CACHE/models-venv"
+	local requirements="$VERITY_ROOT/scripts/models/requirements.txt"
+	local stamp="$venv/.requirements-sha256"
+	local want
+	want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+	if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+		step "installing the pinned Python packages (onnx, onnxruntime, ...) into $venv"
+		python3 -m venv "$venv" || fail "could not create a Python virtualenv at $venv"
+		"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" ||
+			fail "pip could not install scripts/models/requirements.txt: is PyPI reachable?"
+		echo "$want" >"$stamp"
+	fi
+	MODELS_PY="$venv/bin/python"
+}
