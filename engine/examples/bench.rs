@@ -21,7 +21,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let args: Vec<String> = std::env::args().collect();
-	let models = PathBuf::from(args.get(1).ok_or("usage: bench <models dir> <iterations> <cold loads>")?);
+	let models =
+		PathBuf::from(args.get(1).ok_or("usage: bench <models dir> <iterations> <cold loads>")?);
 	let iterations: usize = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(2000);
 	let cold_loads: usize = args.get(3).map(|a| a.parse()).transpose()?.unwrap_or(20);
 

@@ -37,7 +37,12 @@ impl Rng {
 	}
 }
 
-fn generated_inputs(engine: &Engine, store: &ModelStore, id: &ModelId, rng: &mut Rng) -> Vec<Tensor> {
+fn generated_inputs(
+	engine: &Engine,
+	store: &ModelStore,
+	id: &ModelId,
+	rng: &mut Rng,
+) -> Vec<Tensor> {
 	let specs = engine.input_specs(store, id).expect("model in store").expect("valid model");
 	specs
 		.iter()
@@ -157,12 +162,16 @@ fn main() {
 		{
 			for deterministic_compute in [true, false] {
 				for concurrent in [false, true] {
-					let settings =
-						SessionSettings { intra_threads: threads, optimization, deterministic_compute };
+					let settings = SessionSettings {
+						intra_threads: threads,
+						optimization,
+						deterministic_compute,
+					};
 					let runs = run_all(settings, concurrent, &store, &work);
 					for model in MODELS {
 						let (mut count, mut differing, mut largest, mut hashes) = (0, 0, 0f64, 0);
-						for (i, run) in runs.iter().enumerate().filter(|(i, _)| owner[*i] == model) {
+						for (i, run) in runs.iter().enumerate().filter(|(i, _)| owner[*i] == model)
+						{
 							count += 1;
 							if run.hash != reference[i].hash {
 								hashes += 1;

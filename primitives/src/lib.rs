@@ -21,6 +21,7 @@ pub mod canonical;
 pub mod inference;
 #[cfg(feature = "std")]
 pub mod json;
+pub mod model;
 pub mod tensor;
 
 pub use canonical::{

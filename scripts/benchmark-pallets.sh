@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Measures the weights of Verity's pallets with frame-benchmarking and writes each pallet's
+# src/weights.rs (from scripts/benchmark/pallet-weights.hbs). Run it on the reference machine
+# after changing a pallet's calls or storage, and commit the result.
+#
+# Usage: scripts/benchmark-pallets.sh [pallet ...]   (default: every Verity pallet)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+pallets=("$@")
+[ ${#pallets[@]} -gt 0 ] || pallets=(model-registry)
+build_all
+for pallet in "${pallets[@]}"; do
+	name="pallet_${pallet//-/_}"
+	step "benchmarking $name"
+	"$VERITY_NODE" benchmark pallet \
+		--chain dev \
+		--pallet "$name" --extrinsic '*' \
+		--steps 50 --repeat 20 \
+		--wasm-execution compiled \
+		--template "$VERITY_ROOT/scripts/benchmark/pallet-weights.hbs" \
+		--output "$VERITY_ROOT/pallets/$pallet/src/weights.rs"
+done
