@@ -10,6 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=(model-registry)
 build_all
+cd "$VERITY_ROOT"
 for pallet in "${pallets[@]}"; do
 	name="pallet_${pallet//-/_}"
 	step "benchmarking $name"
@@ -18,6 +19,6 @@ for pallet in "${pallets[@]}"; do
 		--pallet "$name" --extrinsic '*' \
 		--steps 50 --repeat 20 \
 		--wasm-execution compiled \
-		--template "$VERITY_ROOT/scripts/benchmark/pallet-weights.hbs" \
-		--output "$VERITY_ROOT/pallets/$pallet/src/weights.rs"
+		--template scripts/benchmark/pallet-weights.hbs \
+		--output "pallets/$pallet/src/weights.rs"
 done

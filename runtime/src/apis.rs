@@ -99,6 +99,32 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl verity_primitives::model::ModelRegistryApi<Block, AccountId, Balance, crate::BlockNumber>
+		for Runtime
+	{
+		fn model(
+			id: verity_primitives::ModelId,
+		) -> Option<verity_primitives::model::ModelRecord<AccountId, Balance, crate::BlockNumber>> {
+			crate::ModelRegistry::model(id)
+		}
+
+		fn versions(owner: AccountId, name: Vec<u8>) -> Vec<verity_primitives::ModelId> {
+			crate::ModelRegistry::versions(owner, name)
+		}
+
+		fn latest(owner: AccountId, name: Vec<u8>) -> Option<verity_primitives::ModelId> {
+			crate::ModelRegistry::latest(owner, name)
+		}
+
+		fn models_by_owner(owner: AccountId) -> Vec<verity_primitives::ModelId> {
+			crate::ModelRegistry::models_by_owner(owner)
+		}
+
+		fn chunk(id: verity_primitives::ModelId, index: u32) -> Option<Vec<u8>> {
+			crate::ModelRegistry::chunk(id, index)
+		}
+	}
+
 	impl verity_primitives::inference::InferenceHostApi<Block> for Runtime {
 		fn run_inference(
 			model: verity_primitives::ModelId,
@@ -225,7 +251,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Sudo, Timestamp};
+			use crate::{Balances, ModelRegistry, Sudo, Timestamp};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -242,7 +268,7 @@ impl_runtime_apis! {
 			use frame_support::traits::WhitelistedStorageKeys;
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use polkadot_sdk::sp_storage::TrackedStorageKey;
-			use crate::{Balances, Sudo, Timestamp};
+			use crate::{Balances, ModelRegistry, Sudo, Timestamp};
 
 			impl frame_system_benchmarking::Config for Runtime {}
 

@@ -112,6 +112,33 @@ impl pallet_transaction_payment::Config for Runtime {
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
+parameter_types! {
+	/// Held for every registered model, plus a per-byte part.
+	pub const ModelDepositBase: Balance = crate::UNIT;
+	/// Held per byte of model metadata and on-chain model bytes: 4 MiB on chain hold ~4.2 VRT.
+	pub const ModelDepositPerByte: Balance = crate::MICRO_UNIT;
+	/// 64 KiB chunks: a 4 MiB model uploads in 64 extrinsics, each well under the block length.
+	pub const ModelChunkSize: u32 = 64 * 1024;
+	pub const MaxOnChainModelSize: u32 = 4 * 1024 * 1024;
+	/// Larger models are hosted by URI, up to 2 GiB.
+	pub const MaxUriModelSize: u64 = 2 * 1024 * 1024 * 1024;
+	pub const MaxModelVersions: u32 = 32;
+}
+
+impl pallet_model_registry::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ForceOrigin = polkadot_sdk::frame_system::EnsureRoot<AccountId>;
+	type DepositBase = ModelDepositBase;
+	type DepositPerByte = ModelDepositPerByte;
+	type ChunkSize = ModelChunkSize;
+	type MaxOnChainModelSize = MaxOnChainModelSize;
+	type MaxUriModelSize = MaxUriModelSize;
+	type MaxVersions = MaxModelVersions;
+	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}
+
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;

@@ -3,8 +3,12 @@
 //! The node's chain specs are built from these presets, so `verity-node export-chain-spec
 //! --chain dev` and the runtime's `GenesisBuilder` API always agree.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{
+	AccountId, BalancesConfig, ModelRegistryConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+};
 use alloc::{vec, vec::Vec};
+use pallet_model_registry::GenesisModel;
+use polkadot_sdk::sp_runtime::{traits::ConstU32, BoundedVec};
 use polkadot_sdk::{
 	frame_support::build_struct_json_patch,
 	sp_consensus_aura::sr25519::AuthorityId as AuraId,
@@ -14,6 +18,10 @@ use polkadot_sdk::{
 	*,
 };
 use serde_json::Value;
+use verity_primitives::{
+	model::{ModelFormat, ModelHosting, ModelMetadata, TensorSpecs},
+	tensor::{DType, Dim, TensorSpec},
+};
 
 /// What each well-known development account starts with: one million VRT.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
@@ -41,8 +49,77 @@ fn testnet_genesis(
 				.map(|(_, grandpa)| (grandpa.clone(), 1))
 				.collect::<Vec<_>>(),
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: Some(root.clone()) },
+		model_registry: ModelRegistryConfig { models: bundled_models(root) },
 	})
+}
+
+fn spec(name: &str, dtype: DType, dims: &[Dim]) -> TensorSpec {
+	TensorSpec {
+		name: name.as_bytes().to_vec().try_into().expect("short name"),
+		dtype,
+		shape: dims.to_vec().try_into().expect("rank within bounds"),
+	}
+}
+
+fn text<const N: u32>(s: &str) -> BoundedVec<u8, ConstU32<N>> {
+	s.as_bytes().to_vec().try_into().expect("text within bounds")
+}
+
+/// The models in `models/`, registered on chain (owned by `owner`, hosted in chunks), so that a
+/// new chain can run jobs at once. Fee: 0.01 VRT per inference.
+pub fn bundled_models(owner: AccountId) -> Vec<GenesisModel<AccountId, crate::Balance>> {
+	use Dim::{Dynamic, Fixed};
+	let model = |name: &str, description: &str, inputs, outputs, bytes: &[u8]| GenesisModel {
+		owner: owner.clone(),
+		metadata: ModelMetadata {
+			name: text(name),
+			version: text("1.0.0"),
+			description: text(description),
+			format: ModelFormat::Onnx { opset: 17 },
+			inputs,
+			outputs,
+			output_decimals: 6,
+			tolerance: 2,
+			fee: 10 * crate::MILLI_UNIT,
+			hosting: ModelHosting::OnChain { size: bytes.len() as u32 },
+		},
+		bytes: bytes.to_vec(),
+	};
+	let specs = |list: Vec<TensorSpec>| -> TensorSpecs { list.try_into().expect("few tensors") };
+	vec![
+		model(
+			"linear_regressor",
+			"Linear regression: 10 features to 1 value",
+			specs(vec![spec("x", DType::F32, &[Dynamic, Fixed(10)])]),
+			specs(vec![spec("y", DType::F32, &[Dynamic, Fixed(1)])]),
+			include_bytes!("../../models/linear_regressor.onnx"),
+		),
+		model(
+			"mlp_classifier",
+			"MLP classifier: 4 features to 3 class probabilities (softmax)",
+			specs(vec![spec("x", DType::F32, &[Dynamic, Fixed(4)])]),
+			specs(vec![spec("probabilities", DType::F32, &[Dynamic, Fixed(3)])]),
+			include_bytes!("../../models/mlp_classifier.onnx"),
+		),
+		model(
+			"cnn_mnist",
+			"Small CNN on a 1x1x28x28 image to 10 class probabilities",
+			specs(vec![spec("image", DType::F32, &[Fixed(1), Fixed(1), Fixed(28), Fixed(28)])]),
+			specs(vec![spec("probabilities", DType::F32, &[Fixed(1), Fixed(10)])]),
+			include_bytes!("../../models/cnn_mnist.onnx"),
+		),
+		model(
+			"tree_ensemble_classifier",
+			"scikit-learn random forest on iris (ai.onnx.ml): label and 3 class probabilities",
+			specs(vec![spec("x", DType::F32, &[Dynamic, Fixed(4)])]),
+			specs(vec![
+				spec("label", DType::I64, &[Dynamic]),
+				spec("probabilities", DType::F32, &[Dynamic, Fixed(3)]),
+			]),
+			include_bytes!("../../models/tree_ensemble_classifier.onnx"),
+		),
+	]
 }
 
 /// The well-known development accounts (Alice … Ferdie and their `//stash` accounts).
