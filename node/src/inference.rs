@@ -1,8 +1,16 @@
 //! The node's inference engine: command-line options and start-up. The engine itself lives in
 //! `verity-engine`; this module only configures it from the command line.
 
+use polkadot_sdk::{sp_api::ProvideRuntimeApi, sp_blockchain::HeaderBackend};
 use std::{path::PathBuf, sync::Arc, time::Duration};
-use verity_engine::{host::EngineHost, Engine, EngineConfig, ModelSource, ModelStore};
+use verity_engine::{
+	host::EngineHost, store::hex_id, Engine, EngineConfig, ModelSource, ModelStore, StoreError,
+};
+use verity_primitives::{
+	model::{ModelHosting, ModelRegistryApi},
+	ModelId,
+};
+use verity_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
 
 /// Options for the inference engine the off-chain workers and `inference_simulate` use.
 #[derive(Debug, Clone, clap::Args)]
@@ -41,7 +49,8 @@ pub fn store_dir(params: &InferenceParams, base_path: &std::path::Path) -> PathB
 pub struct Inference {
 	/// `None` when ONNX Runtime could not be loaded (allowed on nodes that are not authorities).
 	pub engine: Option<Arc<Engine>>,
-	pub store: Arc<ModelStore>,
+	/// The store, then the chain: its on-chain chunks or the model's URIs.
+	pub source: Arc<dyn ModelSource>,
 	pub host: Arc<EngineHost>,
 	pub simulate_on_safe_rpc: bool,
 }
@@ -49,10 +58,12 @@ pub struct Inference {
 impl Inference {
 	/// Opens the model store and loads ONNX Runtime. An authority must be able to run models,
 	/// so for it a missing library is an error; other nodes start without an engine and say so.
+	/// `chain` gives the models the store does not have yet, given the store.
 	pub fn start(
 		params: &InferenceParams,
 		base_path: &std::path::Path,
 		is_authority: bool,
+		chain: impl FnOnce(Arc<ModelStore>) -> Arc<dyn ModelSource>,
 	) -> Result<Self, String> {
 		let dir = store_dir(params, base_path);
 		let store = Arc::new(
@@ -73,8 +84,74 @@ impl Inference {
 			},
 		};
 		log::info!(target: "verity", "model store: {}", dir.display());
-		let source: Arc<dyn ModelSource> = store.clone();
-		let host = Arc::new(EngineHost::new(engine.clone(), source));
-		Ok(Self { engine, store, host, simulate_on_safe_rpc: params.rpc_inference_simulate })
+		let source = chain(store.clone());
+		let host = Arc::new(EngineHost::new(engine.clone(), source.clone()));
+		Ok(Self { engine, source, host, simulate_on_safe_rpc: params.rpc_inference_simulate })
+	}
+}
+
+/// Models from the store, else from the chain at the best block: the registry's on-chain
+/// chunks, or the URIs it lists. Whatever arrives is checked against the id and kept in the store.
+pub struct ChainModels<C> {
+	client: Arc<C>,
+	store: Arc<ModelStore>,
+}
+
+impl<C> ChainModels<C> {
+	pub fn new(client: Arc<C>, store: Arc<ModelStore>) -> Self {
+		Self { client, store }
+	}
+}
+
+impl<C> ModelSource for ChainModels<C>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync,
+	C::Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
+{
+	fn model_bytes(&self, id: &ModelId) -> Result<Vec<u8>, StoreError> {
+		if let Some(bytes) = self.store.get(id)? {
+			return Ok(bytes);
+		}
+		let at = self.client.info().best_hash;
+		let chain_error =
+			|reason: String| StoreError::Fetch { uri: format!("chain at {at}"), reason };
+		let api = self.client.runtime_api();
+		let record = api
+			.model(at, *id)
+			.map_err(|e| chain_error(e.to_string()))?
+			.ok_or(StoreError::NotFound(*id))?;
+		if !record.status.is_runnable() {
+			return Err(chain_error(format!("model {} is {:?}", hex_id(id), record.status)));
+		}
+		match record.metadata.hosting {
+			ModelHosting::OnChain { size } => {
+				let mut bytes = Vec::with_capacity(size as usize);
+				let mut index = 0;
+				while bytes.len() < size as usize {
+					let chunk = api
+						.chunk(at, *id, index)
+						.map_err(|e| chain_error(e.to_string()))?
+						.ok_or_else(|| chain_error(format!("chunk {index} is missing")))?;
+					bytes.extend_from_slice(&chunk);
+					index += 1;
+				}
+				self.store.insert(id, &bytes)?;
+				log::info!(target: "verity", "model {} loaded from chain chunks", hex_id(id));
+				Ok(bytes)
+			},
+			ModelHosting::Uris { uris, .. } => {
+				let mut last = StoreError::NotFound(*id);
+				for uri in uris {
+					match self.store.fetch(id, &String::from_utf8_lossy(&uri)) {
+						Ok(bytes) => return Ok(bytes),
+						Err(e) => {
+							log::warn!(target: "verity", "{e}");
+							last = e;
+						},
+					}
+				}
+				Err(last)
+			},
+		}
 	}
 }

@@ -28,7 +28,8 @@ const UNAVAILABLE: i32 = 9000;
 
 #[rpc(server)]
 pub trait InferenceApi {
-	/// Runs `model` (a `0x` hex model id in the node's model store) on `inputs` (JSON tensors,
+	/// Runs `model` (a `0x` hex model id: in the node's model store, or registered on chain) on
+	/// `inputs` (JSON tensors,
 	/// `{"name","dtype","shape","data"}`) and returns the raw outputs, the canonical outcome at
 	/// `output_decimals` (default 6) and its result hash. Unsafe unless the node runs with
 	/// `--rpc-inference-simulate`.
@@ -107,10 +108,10 @@ impl InferenceApiServer for InferenceRpc {
 		let engine = self.inference.engine.clone().ok_or_else(|| {
 			unavailable("this node has no inference engine: ONNX Runtime was not loaded")
 		})?;
-		let store = self.inference.store.clone();
+		let source = self.inference.source.clone();
 		// Inference blocks: run it off the RPC server's async threads.
 		let execution = tokio::task::spawn_blocking(move || {
-			engine.run(&*store, &model, &inputs, output_decimals)
+			engine.run(&*source, &model, &inputs, output_decimals)
 		})
 		.await
 		.map_err(|e| unavailable(format!("inference task failed: {e}")))?

@@ -1,7 +1,11 @@
 //! The node's JSON-RPC methods beyond Substrate's standard set: account nonces (`system_*`)
-//! and fee queries (`payment_*`), which wallets and polkadot.js use, and `inference_simulate`.
+//! and fee queries (`payment_*`), which wallets and polkadot.js use, `inference_simulate`, and the
+//! model registry's lookups (`modelRegistry_*`).
 
-use crate::inference_rpc::{InferenceApiServer, InferenceRpc};
+use crate::{
+	inference_rpc::{InferenceApiServer, InferenceRpc},
+	registry_rpc::{ModelRegistryRpc, ModelRegistryRpcApiServer},
+};
 use jsonrpsee::RpcModule;
 use polkadot_sdk::{
 	pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer},
@@ -13,7 +17,7 @@ use polkadot_sdk::{
 	*,
 };
 use std::sync::Arc;
-use verity_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use verity_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 
 /// What the RPC methods need from the node.
 pub struct FullDeps<C, P> {
@@ -35,15 +39,17 @@ where
 		+ 'static,
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
-		+ BlockBuilder<Block>,
+		+ BlockBuilder<Block>
+		+ verity_primitives::model::ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
 	P: TransactionPool + 'static,
 {
 	let mut module = RpcModule::new(());
 	let FullDeps { client, pool, inference } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(InferenceRpc::new(inference).into_rpc())?;
+	module.merge(ModelRegistryRpc::new(client).into_rpc())?;
 
 	Ok(module)
 }

@@ -154,13 +154,6 @@ pub fn new_full<
 	config: Configuration,
 	inference: &crate::inference::InferenceParams,
 ) -> Result<TaskManager, ServiceError> {
-	let inference = crate::inference::Inference::start(
-		inference,
-		config.base_path.path(),
-		config.role.is_authority(),
-	)
-	.map_err(ServiceError::Other)?;
-
 	let sc_service::PartialComponents {
 		client,
 		backend,
@@ -171,6 +164,14 @@ pub fn new_full<
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
+
+	let inference = crate::inference::Inference::start(
+		inference,
+		config.base_path.path(),
+		config.role.is_authority(),
+		|store| Arc::new(crate::inference::ChainModels::new(client.clone(), store)),
+	)
+	.map_err(ServiceError::Other)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,

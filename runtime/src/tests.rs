@@ -75,7 +75,11 @@ fn well_known_accounts_are_endowed_and_issuance_matches() {
 	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		let accounts: Vec<_> = Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect();
 		for account in &accounts {
-			assert_eq!(Balances::free_balance(account), ENDOWMENT);
+			// Alice pays the deposits of the genesis models out of hers.
+			assert_eq!(
+				<Balances as frame_support::traits::fungible::Inspect<_>>::total_balance(account),
+				ENDOWMENT
+			);
 		}
 		assert_eq!(
 			pallet_balances::TotalIssuance::<Runtime>::get(),
@@ -91,4 +95,32 @@ fn blocks_are_three_seconds_apart() {
 		assert_eq!(Aura::slot_duration(), 3000);
 		assert_eq!(System::block_number(), 0);
 	});
+}
+
+#[test]
+fn the_bundled_models_are_ready_in_genesis_with_their_deposits_held() {
+	use polkadot_sdk::frame_support::traits::fungible::InspectHold;
+	use verity_primitives::model::ModelStatus;
+	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+		chain_from_preset(preset).execute_with(|| {
+			let alice = Sr25519Keyring::Alice.to_account_id();
+			let models = crate::ModelRegistry::models_by_owner(alice.clone());
+			assert_eq!(models.len(), 4);
+			let mut deposits = 0;
+			for id in models {
+				let record = crate::ModelRegistry::model(id).expect("registered");
+				assert_eq!(record.status, ModelStatus::Active);
+				assert_eq!(
+					record.deposit,
+					crate::ModelRegistry::deposit_for(&record.metadata),
+					"deposit of {}",
+					String::from_utf8_lossy(&record.metadata.name)
+				);
+				deposits += record.deposit;
+			}
+			let reason = pallet_model_registry::HoldReason::ModelDeposit.into();
+			assert_eq!(Balances::balance_on_hold(&reason, &alice), deposits);
+			assert_eq!(Balances::free_balance(&alice), ENDOWMENT - deposits);
+		});
+	}
 }
