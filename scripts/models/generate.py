@@ -8,7 +8,9 @@ used, and cases: inputs and the outputs Python onnxruntime gives for them, as Ve
 Weights come from fixed seeds (and the tree ensemble from scikit-learn's bundled iris data set),
 so a run with the pinned packages of requirements.txt reproduces the same files.
 
-models/faulty/ holds models that misbehave on purpose, for the engine's tests: one whose outputs
+models/extra/ holds models that are not in the chains' genesis: wide_mlp.onnx, large enough to
+upload in several chunks (used by the upload tool's test). models/faulty/ holds models that
+misbehave on purpose, for the engine's tests: one whose outputs
 are always NaN and one that never finishes. They have no fixtures.
 
 Run it through scripts/generate-models.sh, which installs those packages in a virtualenv.
@@ -204,6 +206,29 @@ def never_finishes():
     return finish(model, "never_finishes", OUT / "faulty")
 
 
+def wide_mlp(rng):
+    """A 4 -> 256 -> 256 -> 3 MLP (about 270 KB): big enough to upload in several chunks."""
+    w1 = rng.normal(0, 0.5, size=(4, 256)).astype(np.float32)
+    w2 = rng.normal(0, 0.1, size=(256, 256)).astype(np.float32)
+    w3 = rng.normal(0, 0.1, size=(256, 3)).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w1"], ["h1"]),
+            helper.make_node("Relu", ["h1"], ["a1"]),
+            helper.make_node("MatMul", ["a1", "w2"], ["h2"]),
+            helper.make_node("Relu", ["h2"], ["a2"]),
+            helper.make_node("MatMul", ["a2", "w3"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
+        ],
+        "wide_mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 3])],
+        [numpy_helper.from_array(w, n) for w, n in ((w1, "w1"), (w2, "w2"), (w3, "w3"))],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    return finish(model, "wide_mlp", OUT / "extra")
+
+
 def fixtures(path, inputs):
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -245,6 +270,9 @@ def main():
         fixture_path = path.with_suffix(".fixtures.json")
         fixture_path.write_text(json.dumps(fx, indent=1) + "\n")
         print(f"{path.name}: {fx['bytes']} bytes, id {fx['model_id']}, {len(fx['cases'])} cases")
+    (OUT / "extra").mkdir(exist_ok=True)
+    path = wide_mlp(np.random.default_rng(20261124))
+    print(f"extra/{path.name}: {path.stat().st_size} bytes")
     (OUT / "faulty").mkdir(exist_ok=True)
     for build in (nan_output, never_finishes):
         path = build()

@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+// Publishes an ONNX model on a Verity chain: registers it with its metadata, uploads its bytes
+// in chunks with a progress bar, and waits until the chain says ModelReady (or refuses it).
+//
+//   node scripts/upload-model.js <model.onnx> <metadata.json> [--url ws://127.0.0.1:9944] [--suri //Alice]
+//
+// metadata.json (see models/extra/wide_mlp.metadata.json):
+//   { "name": "...", "version": "1.0.0", "description": "...", "opset": 17,
+//     "inputs":  [{ "name": "x", "dtype": "f32", "shape": [null, 4] }],   (null: dynamic)
+//     "outputs": [{ "name": "y", "dtype": "f32", "shape": [null, 3] }],
+//     "outputDecimals": 6, "tolerance": 2, "fee": "10000000000",
+//     "hosting": "onChain"  or  { "uris": ["https://..."] } }
+//
+// A model already registered and still uploading is resumed: only its missing chunks are sent.
+// Exit status: 0 when the model is ready, 1 when the chain refuses it or anything fails.
+// Node.js packages come from zombienet/ (scripts/setup.sh installs them).
+
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const { createRequire } = require("module");
+
+const requireJs = createRequire(path.join(__dirname, "..", "zombienet", "package.json"));
+const { ApiPromise, WsProvider, Keyring } = requireJs("@polkadot/api");
+const { blake2AsHex, cryptoWaitReady } = requireJs("@polkadot/util-crypto");
+const { u8aToHex } = requireJs("@polkadot/util");
+
+const DTYPES = { f32: "F32", f64: "F64", i64: "I64", i32: "I32", i8: "I8", u8: "U8", bool: "Bool" };
+
+class UploadError extends Error {}
+
+function parseArgs(argv) {
+	const options = { url: "ws://127.0.0.1:9944", suri: "//Alice", files: [] };
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i];
+		if (arg === "--url" || arg === "--suri") {
+			if (i + 1 >= argv.length) throw new UploadError(`${arg} needs a value`);
+			options[arg.slice(2)] = argv[++i];
+		} else if (arg === "-h" || arg === "--help") {
+			options.help = true;
+		} else {
+			options.files.push(arg);
+		}
+	}
+	return options;
+}
+
+function specs(list, what) {
+	if (!Array.isArray(list)) throw new UploadError(`metadata: "${what}" must be a list`);
+	return list.map((t, i) => {
+		const dtype = DTYPES[t.dtype];
+		if (!dtype) throw new UploadError(`metadata: ${what}[${i}].dtype must be one of ${Object.keys(DTYPES).join(", ")}`);
+		if (!Array.isArray(t.shape)) throw new UploadError(`metadata: ${what}[${i}].shape must be a list`);
+		return {
+			name: t.name,
+			dtype,
+			shape: t.shape.map((d) => (d === null ? { Dynamic: null } : { Fixed: d })),
+		};
+	});
+}
+
+/** The extrinsic's metadata argument from the friendlier JSON file. */
+function chainMetadata(meta, size) {
+	for (const key of ["name", "version", "opset", "inputs", "outputs"]) {
+		if (meta[key] === undefined) throw new UploadError(`metadata: "${key}" is missing`);
+	}
+	let hosting;
+	if (meta.hosting === undefined || meta.hosting === "onChain") {
+		hosting = { OnChain: { size } };
+	} else if (meta.hosting && Array.isArray(meta.hosting.uris)) {
+		hosting = { Uris: { size, uris: meta.hosting.uris } };
+	} else {
+		throw new UploadError('metadata: "hosting" must be "onChain" or { "uris": [...] }');
+	}
+	return {
+		name: meta.name,
+		version: meta.version,
+		description: meta.description || "",
+		format: { Onnx: { opset: meta.opset } },
+		inputs: specs(meta.inputs, "inputs"),
+		outputs: specs(meta.outputs, "outputs"),
+		outputDecimals: meta.outputDecimals ?? 6,
+		tolerance: meta.tolerance ?? 0,
+		fee: meta.fee ?? 0,
+		hosting,
+	};
+}
+
+/** "pallet.Error: docs" for a failed dispatch, as polkadot.js names it. */
+function dispatchErrorText(api, dispatchError) {
+	if (dispatchError.isModule) {
+		const { section, name, docs } = api.registry.findMetaError(dispatchError.asModule);
+		return `${section}.${name}: ${docs.join(" ")}`;
+	}
+	return dispatchError.toString();
+}
+
+/** Sends `tx` and resolves with its events once in a block; rejects with the error name. */
+function send(api, tx, signer, nonce) {
+	return new Promise((resolve, reject) => {
+		tx.signAndSend(signer, { nonce }, ({ status, events, dispatchError }) => {
+			if (status.isInBlock || status.isFinalized) {
+				if (dispatchError) reject(new UploadError(dispatchErrorText(api, dispatchError)));
+				else resolve(events.map((e) => e.event));
+			} else if (status.isDropped || status.isInvalid || status.isUsurped) {
+				reject(new UploadError(`transaction ${status.type}`));
+			}
+		}).catch((e) => reject(new UploadError(e.message)));
+	});
+}
+
+function progress(done, total, bytes) {
+	const width = 30;
+	const filled = Math.round((done / total) * width);
+	const bar = "#".repeat(filled) + ".".repeat(width - filled);
+	process.stderr.write(`\r[${bar}] ${done}/${total} chunks, ${(bytes / 1024).toFixed(0)} KiB`);
+	if (done === total) process.stderr.write("\n");
+}
+
+async function upload({ url, suri, modelFile, metadataFile, log = console.log }) {
+	const bytes = fs.readFileSync(modelFile);
+	let meta;
+	try {
+		meta = JSON.parse(fs.readFileSync(metadataFile, "utf8"));
+	} catch (e) {
+		throw new UploadError(`${metadataFile}: ${e.message}`);
+	}
+	const metadata = chainMetadata(meta, bytes.length);
+	await cryptoWaitReady();
+	const signer = new Keyring({ type: "sr25519" }).addFromUri(suri);
+	const api = await ApiPromise.create({ provider: new WsProvider(url), noInitWarn: true });
+	try {
+		const id = blake2AsHex(bytes, 256);
+		log(`model ${id} (${bytes.length} bytes) from ${signer.address}`);
+		let record = await api.query.modelRegistry.models(id);
+		if (record.isNone) {
+			const nonce = await api.rpc.system.accountNextIndex(signer.address);
+			const events = await send(api, api.tx.modelRegistry.registerModel(id, metadata), signer, nonce);
+			const registered = events.find((e) => api.events.modelRegistry.ModelRegistered.is(e));
+			log(`registered: deposit ${registered.data.deposit.toString()}`);
+			if (events.some((e) => api.events.modelRegistry.ModelReady.is(e))) {
+				log("ModelReady (hosted by URI)");
+				return { id, ready: true };
+			}
+			record = await api.query.modelRegistry.models(id);
+		} else {
+			log(`already registered, status ${record.unwrap().status.toString()}`);
+		}
+		const status = record.unwrap().status.toString();
+		if (status !== "Uploading") {
+			log(status === "Retired" ? "the model is retired" : "the model is ready");
+			return { id, ready: status !== "Retired" };
+		}
+
+		const chunkSize = api.consts.modelRegistry.chunkSize.toNumber();
+		const total = Math.ceil(bytes.length / chunkSize);
+		const missing = [];
+		for (let i = 0; i < total; i++) {
+			if ((await api.query.modelRegistry.chunks(id, i)).isNone) missing.push(i);
+		}
+		let done = total - missing.length;
+		let sent = done * chunkSize;
+		progress(done, total, sent);
+		let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
+		let outcome = null;
+		await Promise.all(
+			missing.map((i) => {
+				const chunk = bytes.subarray(i * chunkSize, Math.min(bytes.length, (i + 1) * chunkSize));
+				const tx = api.tx.modelRegistry.uploadChunk(id, i, u8aToHex(chunk));
+				return send(api, tx, signer, nonce++).then((events) => {
+					done += 1;
+					sent += chunk.length;
+					progress(done, total, sent);
+					for (const e of events) {
+						if (api.events.modelRegistry.ModelReady.is(e)) outcome = "ModelReady";
+						if (api.events.modelRegistry.UploadRejected.is(e)) {
+							outcome = `UploadRejected: the bytes hash to ${e.data.found.toHex()}`;
+						}
+					}
+				});
+			}),
+		);
+		if (outcome !== "ModelReady") throw new UploadError(outcome || "no ModelReady event");
+		log("ModelReady");
+		return { id, ready: true };
+	} finally {
+		await api.disconnect();
+	}
+}
+
+module.exports = { upload, UploadError };
+
+if (require.main === module) {
+	let options;
+	try {
+		options = parseArgs(process.argv.slice(2));
+	} catch (e) {
+		console.error(`error: ${e.message}`);
+		process.exit(1);
+	}
+	if (options.help || options.files.length !== 2) {
+		console.error("usage: node scripts/upload-model.js <model.onnx> <metadata.json> [--url ws://127.0.0.1:9944] [--suri //Alice]");
+		process.exit(options.help ? 0 : 1);
+	}
+	const [modelFile, metadataFile] = options.files;
+	upload({ url: options.url, suri: options.suri, modelFile, metadataFile })
+		.then(() => process.exit(0))
+		.catch((e) => {
+			console.error(`error: ${e.message}`);
+			process.exit(1);
+		});
+}
