@@ -498,7 +498,7 @@ pub mod pallet {
 					!specs[..i].iter().any(|earlier| earlier.name == spec.name),
 					Error::<T>::DuplicateTensorName
 				);
-				ensure!(!spec.shape.iter().any(|d| *d == Dim::Fixed(0)), Error::<T>::ZeroDimension);
+				ensure!(!spec.shape.contains(&Dim::Fixed(0)), Error::<T>::ZeroDimension);
 			}
 			Ok(())
 		}
