@@ -57,6 +57,18 @@ fn import_models(dir: &Path) {
 	}
 }
 
+/// A dev node whose model store (outside its base path) holds models imported from the CLI.
+fn dev_node_with_imported_models() -> (tempfile::TempDir, RunningNode) {
+	let dir = tempfile::tempdir().unwrap();
+	let store = dir.path().join("store");
+	import_models(&store);
+	let node = RunningNode::start_dev_with(
+		&dir.path().join("node"),
+		&["--model-store", store.to_str().unwrap()],
+	);
+	(dir, node)
+}
+
 #[test]
 fn model_import_and_list_use_the_store() {
 	let dir = tempfile::tempdir().unwrap();
@@ -91,13 +103,7 @@ fn a_validator_without_onnx_runtime_refuses_to_start_and_says_how_to_fix_it() {
 
 #[test]
 fn inference_runs_in_the_offchain_worker_and_nowhere_else() {
-	let dir = tempfile::tempdir().unwrap();
-	let store = dir.path().join("store");
-	import_models(&store);
-	let node = RunningNode::start_dev_with(
-		&dir.path().join("node"),
-		&["--model-store", store.to_str().unwrap()],
-	);
+	let (_dir, node) = dev_node_with_imported_models();
 	node.wait_for(Duration::from_secs(60), |n| n.best_number().filter(|&b| b >= 1));
 
 	let fx = fixtures("mlp_classifier");
@@ -132,13 +138,7 @@ fn inference_runs_in_the_offchain_worker_and_nowhere_else() {
 
 #[test]
 fn inference_simulate_returns_outputs_canonical_outcome_and_result_hash() {
-	let dir = tempfile::tempdir().unwrap();
-	let store = dir.path().join("store");
-	import_models(&store);
-	let node = RunningNode::start_dev_with(
-		&dir.path().join("node"),
-		&["--model-store", store.to_str().unwrap()],
-	);
+	let (_dir, node) = dev_node_with_imported_models();
 	node.wait_for(Duration::from_secs(60), |n| n.rpc("system_chain", json!([])));
 	let fx = fixtures("linear_regressor");
 	let model = fx["model_id"].clone();
