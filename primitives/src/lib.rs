@@ -18,6 +18,7 @@
 extern crate alloc;
 
 pub mod canonical;
+pub mod executor;
 pub mod inference;
 #[cfg(feature = "std")]
 pub mod json;

@@ -166,3 +166,27 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn chunk(id: ModelId, index: u32) -> Option<Vec<u8>>;
 	}
 }
+
+/// What a jobs pallet needs to know about a runnable model.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct RunnableModel<AccountId, Balance> {
+	pub owner: AccountId,
+	pub fee: Balance,
+	pub inputs: TensorSpecs,
+	pub output_decimals: u8,
+	pub tolerance: u64,
+}
+
+/// Why a model cannot be run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ModelUnavailable {
+	/// No model has this id.
+	NotFound,
+	/// The model is uploading or retired.
+	NotRunnable,
+}
+
+/// Looks up runnable models (implemented by the model registry).
+pub trait ModelLookup<AccountId, Balance> {
+	fn runnable(id: &ModelId) -> Result<RunnableModel<AccountId, Balance>, ModelUnavailable>;
+}

@@ -86,8 +86,8 @@ pub mod pallet {
 	use verity_primitives::{
 		canonical::MAX_OUTPUT_DECIMALS,
 		model::{
-			ModelHosting, ModelMetadata, ModelName, ModelRecord, ModelStatus, ModelVersion,
-			MAX_ONNX_OPSET, MIN_ONNX_OPSET,
+			ModelHosting, ModelLookup, ModelMetadata, ModelName, ModelRecord, ModelStatus,
+			ModelUnavailable, ModelVersion, RunnableModel, MAX_ONNX_OPSET, MIN_ONNX_OPSET,
 		},
 		tensor::{Dim, TensorSpec},
 		ModelId,
@@ -705,6 +705,25 @@ pub mod pallet {
 		/// Chunk `index` of an on-chain-hosted model.
 		pub fn chunk(id: ModelId, index: u32) -> Option<Vec<u8>> {
 			Chunks::<T>::get(id, index).map(|chunk| chunk.into_inner())
+		}
+	}
+
+	impl<T: Config> ModelLookup<T::AccountId, BalanceOf<T>> for Pallet<T> {
+		fn runnable(
+			id: &ModelId,
+		) -> Result<RunnableModel<T::AccountId, BalanceOf<T>>, ModelUnavailable> {
+			let record = Models::<T>::get(id).ok_or(ModelUnavailable::NotFound)?;
+			if !record.status.is_runnable() {
+				return Err(ModelUnavailable::NotRunnable);
+			}
+			let meta = record.metadata;
+			Ok(RunnableModel {
+				owner: record.owner,
+				fee: meta.fee,
+				inputs: meta.inputs,
+				output_decimals: meta.output_decimals,
+				tolerance: meta.tolerance,
+			})
 		}
 	}
 }

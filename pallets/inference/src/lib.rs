@@ -1,0 +1,996 @@
+//! # Inference jobs pallet
+//!
+//! A dApp pays for an inference; a committee of executors computes it independently; the runtime
+//! accepts a result only when a quorum agrees.
+//!
+//! 1. [`Pallet::submit_job`]: the inputs are checked against the model's spec, the fee
+//!    ([`FeeQuote`]: the model's fee + an executor fee per member + a base fee) is held from the
+//!    requester, and a committee is drawn from the executors.
+//! 2. Commit phase: each member's off-chain worker runs the job and submits
+//!    `blake2_256(result_hash ++ salt ++ executor)` with [`Pallet::commit_results`] (unsigned,
+//!    signed with the member's `infr` key, authorized by this pallet: no fee, no nonce).
+//! 3. Reveal phase, once every member committed or the commit window closed:
+//!    [`Pallet::reveal_results`] with the result hash, the salt and, when it fits, the canonical
+//!    outcome. A reveal that does not match its commitment is rejected and counted against the
+//!    member.
+//! 4. Resolution, once every committed member revealed or the reveal window closed: a quorum
+//!    ([`quorum`]: ⌈2k/3⌉ of a committee of k, so 2 of 3) of equal result hashes decides. Failing that, revealed
+//!    outcomes equal within the model's tolerance count as agreeing. A quorum on a canonical
+//!    error outcome fails the job with that error.
+//!
+//! ## Who is paid
+//!
+//! | outcome | model owner | each agreeing member | fee collector | requester gets back |
+//! |---|---|---|---|---|
+//! | completed | model fee | executor fee | base fee | the executor fees of members who did not agree |
+//! | failed by a quorum on an error outcome | — | executor fee | base fee | the model fee and the executor fees of members who did not agree |
+//! | failed: not enough commits, or no quorum | — | — | — | everything |
+//!
+//! Payments move held funds; a payment the recipient's account cannot take (below its existential
+//! deposit) goes back to the requester. No balance is created or lost.
+//!
+//! ## Randomness
+//!
+//! Committees are drawn from `blake2_256(parent block hash ++ job id)`. The author of the block
+//! that includes `submit_job` knows the parent hash, so block authors can predict (and by
+//! choosing which transactions to include, influence) committees. Stake and slashing (a later
+//! issue) are what make a colluding committee costly.
+//!
+//! ## Deadlines
+//!
+//! Every open job is due at a block; `on_initialize` handles the jobs due in its block (at most
+//! [`Config::MaxJobsPerBlock`]), moving them to the reveal phase, resolving them, or pruning
+//! finished ones after [`Config::RetentionPeriod`]. No job stays open forever.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+use polkadot_sdk::{frame_support, frame_system};
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+/// Called when a job completes, for pallets that act on results.
+pub trait OnJobCompleted<AccountId> {
+	/// `outcome` is the SCALE-encoded canonical outcome when it was revealed on chain.
+	fn on_job_completed(
+		job: JobId,
+		requester: &AccountId,
+		model: &verity_primitives::ModelId,
+		result_hash: &[u8; 32],
+		outcome: Option<&[u8]>,
+	);
+}
+
+impl<AccountId> OnJobCompleted<AccountId> for () {
+	fn on_job_completed(
+		_: JobId,
+		_: &AccountId,
+		_: &verity_primitives::ModelId,
+		_: &[u8; 32],
+		_: Option<&[u8]>,
+	) {
+	}
+}
+
+/// The smallest number of agreeing members that accepts a result: ⌈2k/3⌉ (1 of 1, 2 of 2,
+/// 2 of 3, 3 of 4, 4 of 5, 4 of 6, 5 of 7). At least two thirds, always more than half, so two
+/// different results can never both reach it; and a committee of 3 tolerates one dissenting or
+/// silent member.
+pub fn quorum(committee: u32) -> u32 {
+	(committee * 2).div_ceil(3).max(1)
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::{vec, vec::Vec};
+	use codec::{Decode, Encode};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use polkadot_sdk::{
+		sp_io::hashing::blake2_256,
+		sp_runtime::{
+			traits::{Saturating, Zero},
+			RuntimeAppPublic,
+		},
+	};
+	use verity_primitives::{
+		canonical::{CanonicalData, Outcome},
+		executor::{ExecutorId, ExecutorSignature},
+		model::{ModelLookup, ModelUnavailable, MAX_MODEL_TENSORS},
+		validate_inputs, ModelId, Tensor,
+	};
+
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	pub type InputsOf = BoundedVec<Tensor, ConstU32<MAX_MODEL_TENSORS>>;
+	pub type CommitsOf<T> = BoundedVec<(JobId, Commitment), <T as Config>::MaxBatch>;
+	pub type RevealsOf<T> =
+		BoundedVec<RevealItem<<T as Config>::MaxOutputBytes>, <T as Config>::MaxBatch>;
+
+	/// A member's reveal slot.
+	#[derive(
+		CloneNoBound,
+		PartialEqNoBound,
+		EqNoBound,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		DebugNoBound,
+	)]
+	#[scale_info(skip_type_params(MaxOutput))]
+	#[codec(mel_bound())]
+	pub enum RevealSlot<MaxOutput: Get<u32>> {
+		Pending,
+		Revealed(Reveal<MaxOutput>),
+		/// The reveal did not match the commitment.
+		Rejected,
+	}
+
+	/// A job and everything the chain knows about it.
+	#[derive(
+		CloneNoBound,
+		PartialEqNoBound,
+		EqNoBound,
+		Encode,
+		Decode,
+		MaxEncodedLen,
+		TypeInfo,
+		DebugNoBound,
+	)]
+	#[scale_info(skip_type_params(T))]
+	pub struct Job<T: Config> {
+		pub requester: T::AccountId,
+		pub model: JobModel<T::AccountId>,
+		/// SCALE-encoded `Vec<Tensor>`, checked against the model's spec.
+		pub inputs: BoundedVec<u8, T::MaxInputBytes>,
+		pub committee: BoundedVec<T::AccountId, T::MaxCommittee>,
+		pub commits: BoundedVec<Option<Commitment>, T::MaxCommittee>,
+		pub reveals: BoundedVec<RevealSlot<T::MaxOutputBytes>, T::MaxCommittee>,
+		pub fee: FeeQuote<BalanceOf<T>>,
+		pub phase: Phase,
+		/// The block whose `on_initialize` moves the job on (or prunes it when finished).
+		pub due: BlockNumberFor<T>,
+		pub submitted_at: BlockNumberFor<T>,
+		pub result: Option<JobResult<T::MaxOutputBytes>>,
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config {
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>>
+			+ IsType<<Self as polkadot_sdk::frame_system::Config>::RuntimeEvent>;
+		/// Holds job fees until the job is settled.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ Mutate<Self::AccountId>;
+		type RuntimeHoldReason: From<HoldReason>;
+		/// The model registry.
+		type Models: ModelLookup<Self::AccountId, BalanceOf<Self>>;
+		/// Adds and removes executors.
+		type ExecutorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Paid to each agreeing committee member.
+		#[pallet::constant]
+		type ExecutorFee: Get<BalanceOf<Self>>;
+		/// Paid to the fee collector for every settled job.
+		#[pallet::constant]
+		type BaseFee: Get<BalanceOf<Self>>;
+		/// Receives base fees.
+		type FeeCollector: Get<Self::AccountId>;
+		/// Most executors.
+		#[pallet::constant]
+		type MaxExecutors: Get<u32>;
+		/// Largest committee.
+		#[pallet::constant]
+		type MaxCommittee: Get<u32>;
+		/// Most bytes of SCALE-encoded inputs a job takes.
+		#[pallet::constant]
+		type MaxInputBytes: Get<u32>;
+		/// Largest canonical outcome (SCALE-encoded) kept on chain.
+		#[pallet::constant]
+		type MaxOutputBytes: Get<u32>;
+		/// Most items in one commit or reveal batch.
+		#[pallet::constant]
+		type MaxBatch: Get<u32>;
+		/// Most jobs due in one block.
+		#[pallet::constant]
+		type MaxJobsPerBlock: Get<u32>;
+		/// Blocks members have to commit.
+		#[pallet::constant]
+		type CommitWindow: Get<BlockNumberFor<Self>>;
+		/// Blocks members have to reveal.
+		#[pallet::constant]
+		type RevealWindow: Get<BlockNumberFor<Self>>;
+		/// Blocks a finished job stays in storage.
+		#[pallet::constant]
+		type RetentionPeriod: Get<BlockNumberFor<Self>>;
+		/// Priority of commit and reveal transactions in the pool.
+		#[pallet::constant]
+		type UnsignedPriority: Get<TransactionPriority>;
+		type OnJobCompleted: OnJobCompleted<Self::AccountId>;
+		type WeightInfo: WeightInfo;
+	}
+
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The fee of a job not yet settled.
+		JobFee,
+	}
+
+	/// Executors and their inference keys.
+	#[pallet::storage]
+	pub type Executors<T: Config> =
+		StorageValue<_, BoundedVec<(T::AccountId, ExecutorId), T::MaxExecutors>, ValueQuery>;
+
+	/// Each executor's record. Keyed by account ids only root can add.
+	#[pallet::storage]
+	pub type Stats<T: Config> =
+		StorageMap<_, Twox64Concat, T::AccountId, ExecutorStats, ValueQuery>;
+
+	#[pallet::storage]
+	pub type NextJobId<T> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Jobs by id (ids are sequential, not chosen by users).
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, Job<T>>;
+
+	/// The jobs due at each block.
+	#[pallet::storage]
+	pub type Due<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxJobsPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Jobs by requester (until pruned).
+	#[pallet::storage]
+	pub type JobsByRequester<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, ()>;
+
+	/// Open jobs by committee member.
+	#[pallet::storage]
+	pub type PendingByExecutor<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, T::AccountId, Twox64Concat, JobId, ()>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		pub executors: Vec<(T::AccountId, ExecutorId)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let executors: BoundedVec<_, T::MaxExecutors> =
+				self.executors.clone().try_into().expect("genesis executors within MaxExecutors");
+			Executors::<T>::put(executors);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		JobSubmitted {
+			job: JobId,
+			model: ModelId,
+			requester: T::AccountId,
+			committee: Vec<T::AccountId>,
+			fee: BalanceOf<T>,
+		},
+		/// A member committed.
+		Committed {
+			job: JobId,
+			executor: T::AccountId,
+		},
+		/// The reveal phase opened.
+		RevealPhase {
+			job: JobId,
+			due: BlockNumberFor<T>,
+		},
+		/// A member revealed.
+		Revealed {
+			job: JobId,
+			executor: T::AccountId,
+		},
+		/// A reveal did not match its commitment and was rejected.
+		RevealRejected {
+			job: JobId,
+			executor: T::AccountId,
+		},
+		/// A quorum agreed on `result_hash`; `output` is the canonical outcome if revealed.
+		JobCompleted {
+			job: JobId,
+			result_hash: [u8; 32],
+			output: Option<Vec<u8>>,
+		},
+		JobFailed {
+			job: JobId,
+			reason: FailureReason,
+		},
+		/// A finished job left storage.
+		JobPruned {
+			job: JobId,
+		},
+		ExecutorAdded {
+			executor: T::AccountId,
+		},
+		ExecutorRemoved {
+			executor: T::AccountId,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The model does not exist.
+		ModelNotFound,
+		/// The model is uploading or retired.
+		ModelNotRunnable,
+		/// The inputs do not fit the model's input spec (names, dtypes, shapes, sizes).
+		InvalidInputs,
+		/// The inputs are larger than `MaxInputBytes`.
+		InputsTooLarge,
+		/// The committee size is 0 or above `MaxCommittee`.
+		InvalidCommitteeSize,
+		/// There are fewer executors than the committee size.
+		NotEnoughExecutors,
+		/// The fee is above `max_fee`.
+		FeeAboveMax,
+		/// The requester cannot pay the fee.
+		CannotPayFee,
+		/// Too many jobs are due in the coming blocks; try again later.
+		TooBusy,
+		/// The account is already an executor.
+		AlreadyExecutor,
+		/// The account is not an executor.
+		NotExecutor,
+		/// `MaxExecutors` executors exist.
+		TooManyExecutors,
+		/// No job has this id (or it was pruned).
+		JobNotFound,
+		/// The job is not in the phase this call belongs to.
+		WrongPhase,
+		/// The executor is not on the job's committee.
+		NotInCommittee,
+		/// The member already committed (or revealed) for this job.
+		AlreadyDone,
+		/// A reveal for a job the member did not commit to.
+		NotCommitted,
+		/// The batch is empty or names a job twice.
+		BadBatch,
+		/// The signature is not the executor's inference key's.
+		BadSignature,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let due = Due::<T>::take(now);
+			let count = due.len() as u32;
+			for job in due {
+				Self::advance(job, now);
+			}
+			T::WeightInfo::on_initialize(count)
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Submits an inference job: `inputs` for `model`, run by `committee_size` executors.
+		/// Holds the fee (at most `max_fee`) from the caller.
+		///
+		/// Errors: [`Error::ModelNotFound`], [`Error::ModelNotRunnable`],
+		/// [`Error::InvalidInputs`], [`Error::InputsTooLarge`], [`Error::InvalidCommitteeSize`],
+		/// [`Error::NotEnoughExecutors`], [`Error::FeeAboveMax`], [`Error::CannotPayFee`],
+		/// [`Error::TooBusy`].
+		///
+		/// Events: [`Event::JobSubmitted`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::submit_job(*committee_size))]
+		pub fn submit_job(
+			origin: OriginFor<T>,
+			model: ModelId,
+			inputs: InputsOf,
+			committee_size: u32,
+			max_fee: BalanceOf<T>,
+		) -> DispatchResult {
+			let requester = ensure_signed(origin)?;
+			ensure!(
+				committee_size > 0 && committee_size <= T::MaxCommittee::get(),
+				Error::<T>::InvalidCommitteeSize
+			);
+			let runnable = T::Models::runnable(&model).map_err(|e| match e {
+				ModelUnavailable::NotFound => Error::<T>::ModelNotFound,
+				ModelUnavailable::NotRunnable => Error::<T>::ModelNotRunnable,
+			})?;
+			let encoded: BoundedVec<u8, T::MaxInputBytes> =
+				inputs.encode().try_into().map_err(|_| Error::<T>::InputsTooLarge)?;
+			validate_inputs(&runnable.inputs, &inputs, T::MaxInputBytes::get())
+				.map_err(|_| Error::<T>::InvalidInputs)?;
+			let executors = Executors::<T>::get();
+			ensure!(executors.len() as u32 >= committee_size, Error::<T>::NotEnoughExecutors);
+			let fee = Self::quote(runnable.fee, committee_size);
+			ensure!(fee.total <= max_fee, Error::<T>::FeeAboveMax);
+
+			let now = frame_system::Pallet::<T>::block_number();
+			let job_id = NextJobId::<T>::get();
+			let due = Self::schedule(now.saturating_add(T::CommitWindow::get()), job_id, 16)
+				.ok_or(Error::<T>::TooBusy)?;
+			T::Currency::hold(&HoldReason::JobFee.into(), &requester, fee.total)
+				.map_err(|_| Error::<T>::CannotPayFee)?;
+
+			let parent = frame_system::Pallet::<T>::parent_hash();
+			let committee = Self::draw_committee(
+				&executors.iter().map(|(who, _)| who.clone()).collect::<Vec<_>>(),
+				committee_size,
+				&(parent, job_id).encode(),
+			);
+			for member in &committee {
+				Stats::<T>::mutate(member, |s| s.assigned.saturating_inc());
+				PendingByExecutor::<T>::insert(member, job_id, ());
+			}
+			JobsByRequester::<T>::insert(&requester, job_id, ());
+			NextJobId::<T>::put(job_id.saturating_add(1));
+			let k = committee.len();
+			Jobs::<T>::insert(
+				job_id,
+				Job {
+					requester: requester.clone(),
+					model: JobModel {
+						id: model,
+						owner: runnable.owner,
+						output_decimals: runnable.output_decimals,
+						tolerance: runnable.tolerance,
+					},
+					inputs: encoded,
+					committee: committee
+						.clone()
+						.try_into()
+						.map_err(|_| Error::<T>::InvalidCommitteeSize)?,
+					commits: vec![None; k]
+						.try_into()
+						.map_err(|_| Error::<T>::InvalidCommitteeSize)?,
+					reveals: vec![RevealSlot::Pending; k]
+						.try_into()
+						.map_err(|_| Error::<T>::InvalidCommitteeSize)?,
+					fee,
+					phase: Phase::Commit,
+					due,
+					submitted_at: now,
+					result: None,
+				},
+			);
+			Self::deposit_event(Event::JobSubmitted {
+				job: job_id,
+				model,
+				requester,
+				committee,
+				fee: fee.total,
+			});
+			Ok(())
+		}
+
+		/// Commits `executor`'s result for each job of the batch. Unsigned: `signature` is the
+		/// executor's inference key's over `("verity/commit", executor, commits)`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::commit_results(commits.len() as u32))]
+		#[pallet::authorize(|_source, executor, commits, signature| {
+			Pallet::<T>::authorize_batch(
+				b"verity/commit",
+				executor,
+				&(b"verity/commit", executor, commits).encode(),
+				signature,
+				commits.iter().map(|(job, _)| *job),
+				Phase::Commit,
+			)
+		})]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_batch(commits.len() as u32))]
+		pub fn commit_results(
+			origin: OriginFor<T>,
+			executor: T::AccountId,
+			commits: CommitsOf<T>,
+			signature: ExecutorSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let _ = signature;
+			let now = frame_system::Pallet::<T>::block_number();
+			for (job_id, commitment) in commits {
+				let mut job = Jobs::<T>::get(job_id).ok_or(Error::<T>::JobNotFound)?;
+				ensure!(job.phase == Phase::Commit, Error::<T>::WrongPhase);
+				let index = Self::member(&job, &executor)?;
+				ensure!(job.commits[index].is_none(), Error::<T>::AlreadyDone);
+				job.commits[index] = Some(commitment);
+				Self::deposit_event(Event::Committed { job: job_id, executor: executor.clone() });
+				if job.commits.iter().all(Option::is_some) {
+					Self::open_reveal(job_id, &mut job, now);
+				}
+				Jobs::<T>::insert(job_id, job);
+			}
+			Ok(())
+		}
+
+		/// Reveals `executor`'s results. Unsigned: `signature` is the executor's inference
+		/// key's over `("verity/reveal", executor, reveals)`. A reveal that does not match the
+		/// commitment is rejected and counted as a disagreement.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::reveal_results(reveals.len() as u32))]
+		#[pallet::authorize(|_source, executor, reveals, signature| {
+			Pallet::<T>::authorize_batch(
+				b"verity/reveal",
+				executor,
+				&(b"verity/reveal", executor, reveals).encode(),
+				signature,
+				reveals.iter().map(|r| r.job),
+				Phase::Reveal,
+			)
+		})]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_batch(reveals.len() as u32))]
+		pub fn reveal_results(
+			origin: OriginFor<T>,
+			executor: T::AccountId,
+			reveals: RevealsOf<T>,
+			signature: ExecutorSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let _ = signature;
+			let now = frame_system::Pallet::<T>::block_number();
+			for item in reveals {
+				let job_id = item.job;
+				let mut job = Jobs::<T>::get(job_id).ok_or(Error::<T>::JobNotFound)?;
+				ensure!(job.phase == Phase::Reveal, Error::<T>::WrongPhase);
+				let index = Self::member(&job, &executor)?;
+				let commitment = job.commits[index].ok_or(Error::<T>::NotCommitted)?;
+				ensure!(job.reveals[index] == RevealSlot::Pending, Error::<T>::AlreadyDone);
+				let expected =
+					blake2_256(&(item.result_hash, item.salt, executor.clone()).encode());
+				let outcome_matches = item
+					.outcome
+					.as_ref()
+					.is_none_or(|outcome| blake2_256(outcome) == item.result_hash);
+				if expected == commitment && outcome_matches {
+					job.reveals[index] = RevealSlot::Revealed(Reveal {
+						result_hash: item.result_hash,
+						outcome: item.outcome,
+					});
+					Self::deposit_event(Event::Revealed {
+						job: job_id,
+						executor: executor.clone(),
+					});
+				} else {
+					job.reveals[index] = RevealSlot::Rejected;
+					Self::deposit_event(Event::RevealRejected {
+						job: job_id,
+						executor: executor.clone(),
+					});
+				}
+				let all_in = job
+					.commits
+					.iter()
+					.zip(job.reveals.iter())
+					.all(|(commit, reveal)| commit.is_none() || *reveal != RevealSlot::Pending);
+				if all_in {
+					Self::resolve(job_id, &mut job, now);
+				}
+				Jobs::<T>::insert(job_id, job);
+			}
+			Ok(())
+		}
+
+		/// Adds an executor with its inference key. Origin: `ExecutorOrigin`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::add_executor())]
+		pub fn add_executor(
+			origin: OriginFor<T>,
+			executor: T::AccountId,
+			key: ExecutorId,
+		) -> DispatchResult {
+			T::ExecutorOrigin::ensure_origin(origin)?;
+			Executors::<T>::try_mutate(|list| {
+				ensure!(!list.iter().any(|(who, _)| *who == executor), Error::<T>::AlreadyExecutor);
+				list.try_push((executor.clone(), key)).map_err(|_| Error::<T>::TooManyExecutors)
+			})?;
+			Self::deposit_event(Event::ExecutorAdded { executor });
+			Ok(())
+		}
+
+		/// Removes an executor (committees it is on carry on without it). Origin:
+		/// `ExecutorOrigin`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::remove_executor())]
+		pub fn remove_executor(origin: OriginFor<T>, executor: T::AccountId) -> DispatchResult {
+			T::ExecutorOrigin::ensure_origin(origin)?;
+			Executors::<T>::try_mutate(|list| {
+				let before = list.len();
+				list.retain(|(who, _)| *who != executor);
+				ensure!(list.len() < before, Error::<T>::NotExecutor);
+				Ok::<(), DispatchError>(())
+			})?;
+			Self::deposit_event(Event::ExecutorRemoved { executor });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The fee for a job on a model with `model_fee`, with a committee of `committee_size`.
+		pub fn quote(model_fee: BalanceOf<T>, committee_size: u32) -> FeeQuote<BalanceOf<T>> {
+			let executor_fee = T::ExecutorFee::get();
+			let base_fee = T::BaseFee::get();
+			let total = model_fee
+				.saturating_add(executor_fee.saturating_mul(committee_size.into()))
+				.saturating_add(base_fee);
+			FeeQuote { model_fee, executor_fee, base_fee, total }
+		}
+
+		/// The fee estimate of the runtime API.
+		pub fn fee_estimate(model: ModelId, committee_size: u32) -> Option<BalanceOf<T>> {
+			let runnable = T::Models::runnable(&model).ok()?;
+			Some(Self::quote(runnable.fee, committee_size).total)
+		}
+
+		/// `size` distinct members drawn from `executors` by a Fisher–Yates shuffle seeded by
+		/// `seed` (deterministic: every node draws the same committee).
+		pub fn draw_committee(
+			executors: &[T::AccountId],
+			size: u32,
+			seed: &[u8],
+		) -> Vec<T::AccountId> {
+			let mut pool = executors.to_vec();
+			let size = (size as usize).min(pool.len());
+			for i in 0..size {
+				let random = blake2_256(&(seed, i as u32).encode());
+				let pick = u64::from_le_bytes([
+					random[0], random[1], random[2], random[3], random[4], random[5], random[6],
+					random[7],
+				]);
+				let j = i + (pick % (pool.len() - i) as u64) as usize;
+				pool.swap(i, j);
+			}
+			pool.truncate(size);
+			pool
+		}
+
+		/// Puts `job` in the first block from `at` (within `span` blocks) with room; that block.
+		fn schedule(at: BlockNumberFor<T>, job: JobId, span: u32) -> Option<BlockNumberFor<T>> {
+			let mut block = at;
+			for _ in 0..span {
+				if Due::<T>::try_mutate(block, |due| due.try_push(job)).is_ok() {
+					return Some(block);
+				}
+				block = block.saturating_add(1u32.into());
+			}
+			None
+		}
+
+		fn member(job: &Job<T>, executor: &T::AccountId) -> Result<usize, DispatchError> {
+			job.committee
+				.iter()
+				.position(|m| m == executor)
+				.ok_or_else(|| Error::<T>::NotInCommittee.into())
+		}
+
+		/// Checks an unsigned batch: a known executor, its inference key's signature over
+		/// `payload`, distinct jobs, each in `phase` with the executor on its committee and
+		/// not done yet.
+		pub fn authorize_batch(
+			tag: &'static [u8],
+			executor: &T::AccountId,
+			payload: &[u8],
+			signature: &ExecutorSignature,
+			jobs: impl Iterator<Item = JobId>,
+			phase: Phase,
+		) -> TransactionValidityWithRefund {
+			let key = Executors::<T>::get()
+				.into_iter()
+				.find(|(who, _)| who == executor)
+				.map(|(_, key)| key)
+				.ok_or(InvalidTransaction::BadSigner)?;
+			let jobs: Vec<JobId> = jobs.collect();
+			if jobs.is_empty() || (1..jobs.len()).any(|i| jobs[..i].contains(&jobs[i])) {
+				return Err(InvalidTransaction::Call.into());
+			}
+			for job_id in &jobs {
+				let job = Jobs::<T>::get(job_id).ok_or(InvalidTransaction::Stale)?;
+				if job.phase != phase {
+					return Err(InvalidTransaction::Stale.into());
+				}
+				let index = job
+					.committee
+					.iter()
+					.position(|m| m == executor)
+					.ok_or(InvalidTransaction::BadSigner)?;
+				let done = match phase {
+					Phase::Commit => job.commits[index].is_some(),
+					_ => job.commits[index].is_none() || job.reveals[index] != RevealSlot::Pending,
+				};
+				if done {
+					return Err(InvalidTransaction::Stale.into());
+				}
+			}
+			if !key.verify(&payload, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let window: u64 = match phase {
+				Phase::Commit => T::CommitWindow::get(),
+				_ => T::RevealWindow::get(),
+			}
+			.try_into()
+			.unwrap_or(u64::MAX);
+			ValidTransaction::with_tag_prefix("VerityInference")
+				.priority(T::UnsignedPriority::get())
+				.and_provides((tag, executor, jobs))
+				.longevity(window.max(1))
+				.propagate(true)
+				.build()
+				.map(|valid| (valid, Weight::zero()))
+		}
+
+		/// Moves a due job on: commit → reveal (or failure), reveal → resolution, finished →
+		/// pruned. Jobs whose due block moved are skipped.
+		fn advance(job_id: JobId, now: BlockNumberFor<T>) {
+			let Some(mut job) = Jobs::<T>::get(job_id) else { return };
+			if job.due != now {
+				return;
+			}
+			match job.phase {
+				Phase::Commit => {
+					let committed = job.commits.iter().filter(|c| c.is_some()).count() as u32;
+					if committed >= quorum(job.committee.len() as u32) {
+						Self::open_reveal(job_id, &mut job, now);
+					} else {
+						Self::fail(job_id, &mut job, FailureReason::NotEnoughCommits, &[], now);
+					}
+					Jobs::<T>::insert(job_id, job);
+				},
+				Phase::Reveal => {
+					Self::resolve(job_id, &mut job, now);
+					Jobs::<T>::insert(job_id, job);
+				},
+				Phase::Completed | Phase::Failed => {
+					Jobs::<T>::remove(job_id);
+					JobsByRequester::<T>::remove(&job.requester, job_id);
+					Self::deposit_event(Event::JobPruned { job: job_id });
+				},
+			}
+		}
+
+		fn open_reveal(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
+			job.phase = Phase::Reveal;
+			match Self::schedule(now.saturating_add(T::RevealWindow::get()), job_id, 16) {
+				Some(due) => {
+					job.due = due;
+					Self::deposit_event(Event::RevealPhase { job: job_id, due });
+				},
+				// No room in the coming blocks: resolve with what there is rather than never.
+				None => Self::resolve(job_id, job, now),
+			}
+		}
+
+		/// Decides a job from its reveals, pays and refunds, and schedules its pruning.
+		fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
+			let k = job.committee.len() as u32;
+			let q = quorum(k) as usize;
+			let revealed: Vec<(usize, &Reveal<T::MaxOutputBytes>)> = job
+				.reveals
+				.iter()
+				.enumerate()
+				.filter_map(|(i, slot)| match slot {
+					RevealSlot::Revealed(r) => Some((i, r)),
+					_ => None,
+				})
+				.collect();
+
+			// The largest group of equal hashes.
+			let mut best: Option<(usize, Vec<usize>)> = None;
+			for (i, reveal) in &revealed {
+				let group: Vec<usize> = revealed
+					.iter()
+					.filter(|(_, other)| other.result_hash == reveal.result_hash)
+					.map(|(j, _)| *j)
+					.collect();
+				if best.as_ref().is_none_or(|(_, b)| group.len() > b.len()) {
+					best = Some((*i, group));
+				}
+			}
+			let by_hash = best.filter(|(_, group)| group.len() >= q);
+			let decided = by_hash.or_else(|| {
+				// No hash quorum: outcomes within the model's tolerance agree.
+				let outcomes: Vec<(usize, Outcome)> = revealed
+					.iter()
+					.filter_map(|(i, r)| {
+						let bytes = r.outcome.as_ref()?;
+						Some((*i, Outcome::decode(&mut &bytes[..]).ok()?))
+					})
+					.collect();
+				let mut best: Option<(usize, Vec<usize>)> = None;
+				for (i, outcome) in &outcomes {
+					let group: Vec<usize> = outcomes
+						.iter()
+						.filter(|(_, other)| within_tolerance(outcome, other, job.model.tolerance))
+						.map(|(j, _)| *j)
+						.collect();
+					if best.as_ref().is_none_or(|(_, b)| group.len() > b.len()) {
+						best = Some((*i, group));
+					}
+				}
+				best.filter(|(_, group)| group.len() >= q)
+			});
+
+			let Some((chosen, agreeing)) = decided else {
+				Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
+				return;
+			};
+			let RevealSlot::Revealed(reveal) = job.reveals[chosen].clone() else {
+				defensive!("the chosen member revealed");
+				return;
+			};
+			let failure =
+				reveal.outcome.as_ref().and_then(|bytes| match Outcome::decode(&mut &bytes[..]) {
+					Ok(Outcome::Failure(code)) => Some(code),
+					_ => None,
+				});
+			if let Some(code) = failure {
+				Self::fail(job_id, job, FailureReason::Execution(code), &agreeing, now);
+				return;
+			}
+
+			Self::settle(job_id, job, &agreeing, true);
+			job.phase = Phase::Completed;
+			job.result = Some(JobResult {
+				result_hash: Some(reveal.result_hash),
+				outcome: reveal.outcome.clone(),
+				failure: None,
+			});
+			Self::finish(job_id, job, now);
+			T::OnJobCompleted::on_job_completed(
+				job_id,
+				&job.requester,
+				&job.model.id,
+				&reveal.result_hash,
+				reveal.outcome.as_deref().map(|o| &o[..]),
+			);
+			Self::deposit_event(Event::JobCompleted {
+				job: job_id,
+				result_hash: reveal.result_hash,
+				output: reveal.outcome.map(|o| o.into_inner()),
+			});
+		}
+
+		/// Fails a job, settling it: `agreeing` is the quorum on an error outcome (empty when
+		/// there is none).
+		fn fail(
+			job_id: JobId,
+			job: &mut Job<T>,
+			reason: FailureReason,
+			agreeing: &[usize],
+			now: BlockNumberFor<T>,
+		) {
+			Self::settle(job_id, job, agreeing, false);
+			job.phase = Phase::Failed;
+			let result_hash = agreeing.first().and_then(|i| match &job.reveals[*i] {
+				RevealSlot::Revealed(r) => Some(r.result_hash),
+				_ => None,
+			});
+			job.result = Some(JobResult { result_hash, outcome: None, failure: Some(reason) });
+			Self::finish(job_id, job, now);
+			Self::deposit_event(Event::JobFailed { job: job_id, reason });
+		}
+
+		/// Pays and refunds a job's held fee (see the table in the crate docs) and records each
+		/// member's stats. `completed`: a quorum accepted a result; otherwise `agreeing` is a
+		/// quorum on an error outcome, or empty.
+		fn settle(job_id: JobId, job: &Job<T>, agreeing: &[usize], completed: bool) {
+			let fee = job.fee;
+			let others = (job.committee.len() - agreeing.len()) as u32;
+			let mut refund = fee.executor_fee.saturating_mul(others.into());
+			if completed {
+				Self::pay(&job.requester, &job.model.owner, fee.model_fee);
+			} else {
+				refund = refund.saturating_add(fee.model_fee);
+			}
+			if agreeing.is_empty() {
+				refund = refund.saturating_add(fee.base_fee);
+			} else {
+				Self::pay(&job.requester, &T::FeeCollector::get(), fee.base_fee);
+			}
+			for (i, member) in job.committee.iter().enumerate() {
+				PendingByExecutor::<T>::remove(member, job_id);
+				let agreed = agreeing.contains(&i);
+				if agreed {
+					Self::pay(&job.requester, member, fee.executor_fee);
+				}
+				Stats::<T>::mutate(member, |s| match (&job.reveals[i], agreed) {
+					(_, true) => s.agreed.saturating_inc(),
+					(RevealSlot::Revealed(_) | RevealSlot::Rejected, false) => {
+						s.disagreed.saturating_inc()
+					},
+					(RevealSlot::Pending, false) => s.missed.saturating_inc(),
+				});
+			}
+			Self::refund(&job.requester, refund);
+		}
+
+		/// Schedules the pruning of a finished job after the retention period.
+		fn finish(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
+			match Self::schedule(now.saturating_add(T::RetentionPeriod::get()), job_id, 256) {
+				Some(due) => job.due = due,
+				None => {
+					defensive!("256 blocks of full job queues: the job is kept unpruned");
+				},
+			}
+		}
+
+		/// Moves `amount` of the requester's held fee to `to`; back to the requester if `to`
+		/// cannot take it.
+		fn pay(requester: &T::AccountId, to: &T::AccountId, amount: BalanceOf<T>) {
+			if amount.is_zero() {
+				return;
+			}
+			let moved = T::Currency::transfer_on_hold(
+				&HoldReason::JobFee.into(),
+				requester,
+				to,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			);
+			if moved.is_err() {
+				Self::refund(requester, amount);
+			}
+		}
+
+		fn refund(requester: &T::AccountId, amount: BalanceOf<T>) {
+			if amount.is_zero() {
+				return;
+			}
+			if T::Currency::release(&HoldReason::JobFee.into(), requester, amount, Precision::Exact)
+				.is_err()
+			{
+				defensive!("a job's fee stays held until it is settled");
+			}
+		}
+	}
+
+	/// Whether two outcomes agree within `tolerance` units of the last kept decimal: same
+	/// tensors, shapes and types; raw data equal; fixed-point elements at most `tolerance` apart.
+	pub fn within_tolerance(a: &Outcome, b: &Outcome, tolerance: u64) -> bool {
+		let (Outcome::Success(a), Outcome::Success(b)) = (a, b) else { return a == b };
+		a.len() == b.len()
+			&& a.iter().zip(b).all(|(x, y)| {
+				x.name == y.name
+					&& x.dtype == y.dtype
+					&& x.shape == y.shape
+					&& match (&x.data, &y.data) {
+						(CanonicalData::Fixed(p), CanonicalData::Fixed(q)) => {
+							p.len() == q.len()
+								&& p.iter().zip(q).all(|(u, v)| {
+									(i128::from(*u) - i128::from(*v)).unsigned_abs()
+										<= u128::from(tolerance)
+								})
+						},
+						(CanonicalData::Raw(p), CanonicalData::Raw(q)) => p == q,
+						_ => false,
+					}
+			})
+	}
+}

@@ -1,0 +1,193 @@
+//! A runtime for the jobs pallet's tests: System, Balances, a model lookup backed by a map, and
+//! a consumer that records completed jobs.
+
+use crate as pallet_inference;
+use core::cell::RefCell;
+use polkadot_sdk::{
+	frame_support::{derive_impl, parameter_types, traits::Hooks},
+	frame_system::{self, EnsureRoot},
+	pallet_balances,
+	sp_core::{sr25519, Pair},
+	sp_runtime::{BuildStorage, Weight},
+};
+use verity_primitives::{
+	executor::ExecutorId,
+	model::{ModelLookup, ModelUnavailable, RunnableModel},
+	tensor::{DType, Dim, TensorSpec},
+	ModelId,
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+#[polkadot_sdk::frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type Inference = pallet_inference;
+}
+
+parameter_types! {
+	/// A 2-second block, like the runtime's.
+	pub TestBlockWeights: frame_system::limits::BlockWeights =
+		frame_system::limits::BlockWeights::simple_max(Weight::from_parts(2_000_000_000_000, u64::MAX));
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type BlockWeights = TestBlockWeights;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type Balance = Balance;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+pub const MODEL: ModelId = [1; 32];
+pub const RETIRED_MODEL: ModelId = [2; 32];
+pub const MODEL_OWNER: AccountId = 100;
+pub const MODEL_FEE: Balance = 50;
+pub const TOLERANCE: u64 = 2;
+
+/// The registry, reduced to two models.
+pub struct Models;
+impl ModelLookup<AccountId, Balance> for Models {
+	fn runnable(id: &ModelId) -> Result<RunnableModel<AccountId, Balance>, ModelUnavailable> {
+		match *id {
+			MODEL => Ok(RunnableModel {
+				owner: MODEL_OWNER,
+				fee: MODEL_FEE,
+				inputs: vec![TensorSpec {
+					name: b"x".to_vec().try_into().unwrap(),
+					dtype: DType::F32,
+					shape: vec![Dim::Dynamic, Dim::Fixed(2)].try_into().unwrap(),
+				}]
+				.try_into()
+				.unwrap(),
+				output_decimals: 6,
+				tolerance: TOLERANCE,
+			}),
+			RETIRED_MODEL => Err(ModelUnavailable::NotRunnable),
+			_ => Err(ModelUnavailable::NotFound),
+		}
+	}
+}
+
+thread_local! {
+	pub static COMPLETED: RefCell<Vec<(u64, [u8; 32])>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records completed jobs, as a consuming pallet would.
+pub struct Consumer;
+impl crate::OnJobCompleted<AccountId> for Consumer {
+	fn on_job_completed(
+		job: u64,
+		_: &AccountId,
+		_: &ModelId,
+		result_hash: &[u8; 32],
+		_: Option<&[u8]>,
+	) {
+		COMPLETED.with(|c| c.borrow_mut().push((job, *result_hash)));
+	}
+}
+
+parameter_types! {
+	pub const ExecutorFee: Balance = 10;
+	pub const BaseFee: Balance = 5;
+	pub const FeeCollector: AccountId = 99;
+	pub const MaxJobsPerBlock: u32 = 8;
+}
+
+impl pallet_inference::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = Models;
+	type ExecutorOrigin = EnsureRoot<AccountId>;
+	type ExecutorFee = ExecutorFee;
+	type BaseFee = BaseFee;
+	type FeeCollector = FeeCollector;
+	type MaxExecutors = polkadot_sdk::frame_support::traits::ConstU32<16>;
+	type MaxCommittee = polkadot_sdk::frame_support::traits::ConstU32<7>;
+	type MaxInputBytes = polkadot_sdk::frame_support::traits::ConstU32<1024>;
+	type MaxOutputBytes = polkadot_sdk::frame_support::traits::ConstU32<256>;
+	type MaxBatch = polkadot_sdk::frame_support::traits::ConstU32<8>;
+	type MaxJobsPerBlock = MaxJobsPerBlock;
+	type CommitWindow = polkadot_sdk::frame_support::traits::ConstU64<3>;
+	type RevealWindow = polkadot_sdk::frame_support::traits::ConstU64<3>;
+	type RetentionPeriod = polkadot_sdk::frame_support::traits::ConstU64<10>;
+	type UnsignedPriority = polkadot_sdk::frame_support::traits::ConstU64<1000>;
+	type OnJobCompleted = Consumer;
+	type WeightInfo = ();
+}
+
+pub const REQUESTER: AccountId = 1;
+/// Executors are accounts 11, 12, 13, 14 with keys from seeds 11..=14.
+pub const EXECUTORS: [AccountId; 4] = [11, 12, 13, 14];
+pub const ENDOWMENT: Balance = 10_000;
+
+pub fn key_pair(executor: AccountId) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[executor as u8; 32])
+}
+
+pub fn executor_id(executor: AccountId) -> ExecutorId {
+	key_pair(executor).public().into()
+}
+
+pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![
+			(REQUESTER, ENDOWMENT),
+			(2, 60),
+			(MODEL_OWNER, ENDOWMENT),
+			(FeeCollector::get(), ENDOWMENT),
+			(11, ENDOWMENT),
+			(12, ENDOWMENT),
+			(13, ENDOWMENT),
+			(14, ENDOWMENT),
+		],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_inference::GenesisConfig::<Test> {
+		executors: EXECUTORS.iter().map(|e| (*e, executor_id(*e))).collect(),
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	COMPLETED.with(|c| c.borrow_mut().clear());
+	ext
+}
+
+/// Moves to the next block, running `on_initialize`; returns its weight.
+pub fn next_block() -> Weight {
+	let next = System::block_number() + 1;
+	System::set_block_number(next);
+	Inference::on_initialize(next)
+}

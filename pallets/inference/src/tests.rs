@@ -1,0 +1,511 @@
+//! The jobs pallet against the mock runtime: every path a job can take, and its fees.
+
+use crate::{mock::*, pallet::*, quorum, Error, Event, FailureReason, JobId, Phase};
+use codec::Encode;
+use polkadot_sdk::{
+	frame_support::{
+		assert_noop, assert_ok,
+		traits::{fungible::InspectHold, Authorize, Currency},
+	},
+	frame_system::RawOrigin,
+	sp_core::Pair,
+	sp_io::hashing::blake2_256,
+	sp_runtime::transaction_validity::{InvalidTransaction, TransactionSource},
+};
+use verity_primitives::{
+	canonical::{CanonicalData, CanonicalTensor, ErrorCode, Outcome},
+	tensor::{tensor, DType},
+};
+
+fn inputs() -> InputsOf {
+	vec![tensor(
+		"x",
+		DType::F32,
+		&[1, 2],
+		[1.5f32, -2.0].iter().flat_map(|v| v.to_le_bytes()).collect(),
+	)
+	.unwrap()]
+	.try_into()
+	.unwrap()
+}
+
+fn submit(committee: u32) -> JobId {
+	let id = NextJobId::<Test>::get();
+	assert_ok!(Inference::submit_job(
+		RuntimeOrigin::signed(REQUESTER),
+		MODEL,
+		inputs(),
+		committee,
+		1_000
+	));
+	id
+}
+
+fn success(values: &[i64]) -> Outcome {
+	Outcome::Success(vec![CanonicalTensor {
+		name: b"y".to_vec(),
+		dtype: DType::F32,
+		shape: vec![1, values.len() as u32],
+		data: CanonicalData::Fixed(values.to_vec()),
+	}])
+}
+
+fn salt(executor: AccountId) -> [u8; 32] {
+	[executor as u8 ^ 0x5a; 32]
+}
+
+fn commit_call(executor: AccountId, job: JobId, outcome: &Outcome) -> RuntimeCall {
+	let commitment = blake2_256(&(outcome.hash(), salt(executor), executor).encode());
+	let commits: CommitsOf<Test> = vec![(job, commitment)].try_into().unwrap();
+	let signature = key_pair(executor).sign(&(b"verity/commit", executor, &commits).encode());
+	RuntimeCall::Inference(crate::Call::commit_results {
+		executor,
+		commits,
+		signature: signature.into(),
+	})
+}
+
+fn reveal_call(executor: AccountId, job: JobId, outcome: &Outcome) -> RuntimeCall {
+	let reveals: RevealsOf<Test> = vec![crate::RevealItem {
+		job,
+		result_hash: outcome.hash(),
+		salt: salt(executor),
+		outcome: Some(outcome.encode().try_into().unwrap()),
+	}]
+	.try_into()
+	.unwrap();
+	let signature = key_pair(executor).sign(&(b"verity/reveal", executor, &reveals).encode());
+	RuntimeCall::Inference(crate::Call::reveal_results {
+		executor,
+		reveals,
+		signature: signature.into(),
+	})
+}
+
+/// Authorizes `call` as the transaction pool would, then dispatches it.
+fn submit_unsigned(call: RuntimeCall) -> Result<(), InvalidTransaction> {
+	let validity = call.authorize(TransactionSource::External).expect("the call authorizes");
+	if let Err(e) = validity {
+		return Err(match e {
+			polkadot_sdk::sp_runtime::transaction_validity::TransactionValidityError::Invalid(
+				i,
+			) => i,
+			_ => InvalidTransaction::Call,
+		});
+	}
+	use polkadot_sdk::sp_runtime::traits::Dispatchable;
+	call.dispatch(RawOrigin::Authorized.into()).expect("authorized calls dispatch");
+	Ok(())
+}
+
+fn commit(executor: AccountId, job: JobId, outcome: &Outcome) {
+	submit_unsigned(commit_call(executor, job, outcome)).expect("commit accepted");
+}
+
+fn reveal(executor: AccountId, job: JobId, outcome: &Outcome) {
+	submit_unsigned(reveal_call(executor, job, outcome)).expect("reveal accepted");
+}
+
+fn committee(job: JobId) -> Vec<AccountId> {
+	Jobs::<Test>::get(job).unwrap().committee.into_inner()
+}
+
+fn held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::JobFee.into(), &who)
+}
+
+fn phase(job: JobId) -> Phase {
+	Jobs::<Test>::get(job).unwrap().phase
+}
+
+fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Inference(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
+
+#[test]
+fn quorum_is_two_thirds_rounded_up() {
+	let table: Vec<u32> = (1..=7).map(quorum).collect();
+	assert_eq!(table, vec![1, 2, 2, 3, 4, 4, 5]);
+}
+
+#[test]
+fn an_honest_committee_completes_and_the_fee_is_split_exactly() {
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let job = submit(3);
+		let fee = MODEL_FEE + 3 * 10 + 5;
+		assert_eq!(held(REQUESTER), fee);
+		let members = committee(job);
+		assert_eq!(members.len(), 3);
+		let out = success(&[1_500_000, -2_000_000]);
+		for m in &members {
+			commit(*m, job, &out);
+		}
+		assert_eq!(phase(job), Phase::Reveal);
+		for m in &members {
+			reveal(*m, job, &out);
+		}
+		assert_eq!(phase(job), Phase::Completed);
+		assert!(events().contains(&Event::JobCompleted {
+			job,
+			result_hash: out.hash(),
+			output: Some(out.encode()),
+		}));
+		assert_eq!(held(REQUESTER), 0);
+		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT - fee);
+		assert_eq!(Balances::free_balance(MODEL_OWNER), ENDOWMENT + MODEL_FEE);
+		assert_eq!(Balances::free_balance(FeeCollector::get()), ENDOWMENT + 5);
+		for m in &members {
+			assert_eq!(Balances::free_balance(m), ENDOWMENT + 10);
+			assert_eq!(Stats::<Test>::get(m).agreed, 1);
+		}
+		assert_eq!(Balances::total_issuance(), issuance);
+		assert_eq!(COMPLETED.with(|c| c.borrow().clone()), vec![(job, out.hash())]);
+		assert!(PendingByExecutor::<Test>::iter().next().is_none());
+	});
+}
+
+#[test]
+fn one_dissenter_of_three_is_recorded_and_the_job_still_completes() {
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let job = submit(3);
+		let members = committee(job);
+		let good = success(&[7, 8]);
+		let bad = success(&[700, 800]);
+		let outcomes = [&good, &good, &bad];
+		for (m, o) in members.iter().zip(outcomes) {
+			commit(*m, job, o);
+		}
+		for (m, o) in members.iter().zip(outcomes) {
+			reveal(*m, job, o);
+		}
+		assert_eq!(phase(job), Phase::Completed);
+		assert_eq!(Stats::<Test>::get(members[2]).disagreed, 1);
+		assert_eq!(Balances::free_balance(members[2]), ENDOWMENT);
+		assert_eq!(Balances::free_balance(members[0]), ENDOWMENT + 10);
+		// The dissenter's share goes back to the requester.
+		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT - (MODEL_FEE + 2 * 10 + 5));
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn two_dissenters_of_three_fail_the_job_and_refund_everything() {
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let job = submit(3);
+		let members = committee(job);
+		let outcomes = [success(&[1]), success(&[100]), success(&[10_000])];
+		for (m, o) in members.iter().zip(&outcomes) {
+			commit(*m, job, o);
+		}
+		for (m, o) in members.iter().zip(&outcomes) {
+			reveal(*m, job, o);
+		}
+		assert_eq!(phase(job), Phase::Failed);
+		assert!(events().contains(&Event::JobFailed { job, reason: FailureReason::NoQuorum }));
+		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn outputs_within_the_models_tolerance_agree_when_no_hash_reaches_quorum() {
+	new_test_ext().execute_with(|| {
+		let job = submit(3);
+		let members = committee(job);
+		// Three different hashes, but within TOLERANCE (2) of the first.
+		let outcomes = [success(&[100, 200]), success(&[101, 199]), success(&[102, 200])];
+		for (m, o) in members.iter().zip(&outcomes) {
+			commit(*m, job, o);
+		}
+		for (m, o) in members.iter().zip(&outcomes) {
+			reveal(*m, job, o);
+		}
+		assert_eq!(phase(job), Phase::Completed);
+		for m in &members {
+			assert_eq!(Stats::<Test>::get(m).agreed, 1);
+		}
+	});
+}
+
+#[test]
+fn a_quorum_on_an_error_outcome_fails_the_job_and_pays_the_executors() {
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let job = submit(3);
+		let members = committee(job);
+		let error = Outcome::Failure(ErrorCode::InvalidInput);
+		for m in &members {
+			commit(*m, job, &error);
+		}
+		for m in &members {
+			reveal(*m, job, &error);
+		}
+		assert!(events().contains(&Event::JobFailed {
+			job,
+			reason: FailureReason::Execution(ErrorCode::InvalidInput)
+		}));
+		for m in &members {
+			assert_eq!(Balances::free_balance(m), ENDOWMENT + 10);
+		}
+		// The model fee comes back; executors and the base fee are paid.
+		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT - (3 * 10 + 5));
+		assert_eq!(Balances::free_balance(MODEL_OWNER), ENDOWMENT);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn a_member_that_commits_but_never_reveals_is_missed_and_the_job_completes_at_the_deadline() {
+	new_test_ext().execute_with(|| {
+		let job = submit(3);
+		let members = committee(job);
+		let out = success(&[5]);
+		for m in &members {
+			commit(*m, job, &out);
+		}
+		reveal(members[0], job, &out);
+		reveal(members[1], job, &out);
+		assert_eq!(phase(job), Phase::Reveal);
+		for _ in 0..3 {
+			next_block();
+		}
+		assert_eq!(phase(job), Phase::Completed);
+		assert_eq!(Stats::<Test>::get(members[2]).missed, 1);
+	});
+}
+
+#[test]
+fn a_reveal_without_a_commit_is_refused() {
+	new_test_ext().execute_with(|| {
+		let job = submit(3);
+		let members = committee(job);
+		let out = success(&[5]);
+		commit(members[0], job, &out);
+		commit(members[1], job, &out);
+		for _ in 0..3 {
+			next_block();
+		}
+		assert_eq!(phase(job), Phase::Reveal);
+		assert_eq!(
+			submit_unsigned(reveal_call(members[2], job, &out)),
+			Err(InvalidTransaction::Stale)
+		);
+	});
+}
+
+#[test]
+fn a_reveal_that_does_not_match_its_commitment_is_rejected_and_counted() {
+	new_test_ext().execute_with(|| {
+		let job = submit(3);
+		let members = committee(job);
+		let out = success(&[5]);
+		for m in &members {
+			commit(*m, job, &out);
+		}
+		reveal(members[0], job, &success(&[6]));
+		assert!(events().contains(&Event::RevealRejected { job, executor: members[0] }));
+		reveal(members[1], job, &out);
+		reveal(members[2], job, &out);
+		assert_eq!(phase(job), Phase::Completed);
+		assert_eq!(Stats::<Test>::get(members[0]).disagreed, 1);
+	});
+}
+
+#[test]
+fn non_members_bad_signatures_and_duplicate_commits_are_refused() {
+	new_test_ext().execute_with(|| {
+		let job = submit(3);
+		let members = committee(job);
+		let outsider = EXECUTORS.iter().find(|e| !members.contains(e)).copied().unwrap();
+		let out = success(&[5]);
+		assert_eq!(
+			submit_unsigned(commit_call(outsider, job, &out)),
+			Err(InvalidTransaction::BadSigner)
+		);
+		assert_eq!(submit_unsigned(commit_call(77, job, &out)), Err(InvalidTransaction::BadSigner));
+		// Signed with another member's key.
+		let RuntimeCall::Inference(crate::Call::commit_results { commits, .. }) =
+			commit_call(members[0], job, &out)
+		else {
+			unreachable!()
+		};
+		let forged = key_pair(members[1]).sign(&(b"verity/commit", members[0], &commits).encode());
+		let call = RuntimeCall::Inference(crate::Call::commit_results {
+			executor: members[0],
+			commits,
+			signature: forged.into(),
+		});
+		assert_eq!(submit_unsigned(call), Err(InvalidTransaction::BadProof));
+		commit(members[0], job, &out);
+		assert_eq!(
+			submit_unsigned(commit_call(members[0], job, &out)),
+			Err(InvalidTransaction::Stale)
+		);
+		// Dispatched without authorization: refused.
+		assert_noop!(
+			Inference::commit_results(
+				RuntimeOrigin::signed(members[1]),
+				members[1],
+				Default::default(),
+				key_pair(members[1]).sign(b"x").into()
+			),
+			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn too_few_commits_by_the_deadline_fail_the_job_and_refund_it() {
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let job = submit(3);
+		let members = committee(job);
+		commit(members[0], job, &success(&[1]));
+		for _ in 0..3 {
+			next_block();
+		}
+		assert!(
+			events().contains(&Event::JobFailed { job, reason: FailureReason::NotEnoughCommits })
+		);
+		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT);
+		assert_eq!(Stats::<Test>::get(members[1]).missed, 1);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn enough_commits_by_the_deadline_open_the_reveal_phase_and_silence_then_fails_it() {
+	new_test_ext().execute_with(|| {
+		let job = submit(3);
+		let members = committee(job);
+		commit(members[0], job, &success(&[1]));
+		commit(members[1], job, &success(&[1]));
+		for _ in 0..3 {
+			next_block();
+		}
+		assert_eq!(phase(job), Phase::Reveal);
+		for _ in 0..3 {
+			next_block();
+		}
+		assert!(events().contains(&Event::JobFailed { job, reason: FailureReason::NoQuorum }));
+		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT);
+	});
+}
+
+#[test]
+fn finished_jobs_are_pruned_after_the_retention_period() {
+	new_test_ext().execute_with(|| {
+		let job = submit(1);
+		let member = committee(job)[0];
+		let out = success(&[3]);
+		commit(member, job, &out);
+		reveal(member, job, &out);
+		assert_eq!(phase(job), Phase::Completed);
+		for _ in 0..9 {
+			next_block();
+		}
+		assert!(Jobs::<Test>::get(job).is_some());
+		next_block();
+		assert!(Jobs::<Test>::get(job).is_none());
+		assert!(JobsByRequester::<Test>::iter().next().is_none());
+		assert!(events().contains(&Event::JobPruned { job }));
+	});
+}
+
+#[test]
+fn submissions_are_checked() {
+	new_test_ext().execute_with(|| {
+		let submit = |who, model, inputs, k, max| {
+			Inference::submit_job(RuntimeOrigin::signed(who), model, inputs, k, max)
+		};
+		assert_noop!(submit(REQUESTER, [9; 32], inputs(), 3, 1_000), Error::<Test>::ModelNotFound);
+		assert_noop!(
+			submit(REQUESTER, RETIRED_MODEL, inputs(), 3, 1_000),
+			Error::<Test>::ModelNotRunnable
+		);
+		let wrong: InputsOf =
+			vec![tensor("x", DType::F32, &[1, 3], vec![0; 12]).unwrap()].try_into().unwrap();
+		assert_noop!(submit(REQUESTER, MODEL, wrong, 3, 1_000), Error::<Test>::InvalidInputs);
+		let big: InputsOf =
+			vec![tensor("x", DType::F32, &[200, 2], vec![0; 1600]).unwrap()].try_into().unwrap();
+		assert_noop!(submit(REQUESTER, MODEL, big, 3, 1_000), Error::<Test>::InputsTooLarge);
+		assert_noop!(
+			submit(REQUESTER, MODEL, inputs(), 0, 1_000),
+			Error::<Test>::InvalidCommitteeSize
+		);
+		assert_noop!(
+			submit(REQUESTER, MODEL, inputs(), 8, 1_000),
+			Error::<Test>::InvalidCommitteeSize
+		);
+		assert_noop!(
+			submit(REQUESTER, MODEL, inputs(), 5, 1_000),
+			Error::<Test>::NotEnoughExecutors
+		);
+		assert_noop!(submit(REQUESTER, MODEL, inputs(), 3, 84), Error::<Test>::FeeAboveMax);
+		assert_noop!(submit(2, MODEL, inputs(), 3, 1_000), Error::<Test>::CannotPayFee);
+		assert_eq!(Inference::fee_estimate(MODEL, 3), Some(85));
+	});
+}
+
+#[test]
+fn committees_are_distinct_deterministic_and_vary_with_the_seed() {
+	new_test_ext().execute_with(|| {
+		let pool: Vec<AccountId> = (1..=10).collect();
+		let a = Inference::draw_committee(&pool, 5, b"seed-1");
+		let b = Inference::draw_committee(&pool, 5, b"seed-1");
+		assert_eq!(a, b);
+		let mut sorted = a.clone();
+		sorted.sort();
+		sorted.dedup();
+		assert_eq!(sorted.len(), 5);
+		let seeds: std::collections::BTreeSet<_> =
+			(0..20u32).map(|s| Inference::draw_committee(&pool, 5, &s.encode())).collect();
+		assert!(seeds.len() > 10);
+	});
+}
+
+#[test]
+fn executors_are_added_and_removed_by_root_only() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(
+			Inference::add_executor(RuntimeOrigin::signed(1), 20, executor_id(20)),
+			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+		);
+		assert_ok!(Inference::add_executor(RuntimeOrigin::root(), 20, executor_id(20)));
+		assert_noop!(
+			Inference::add_executor(RuntimeOrigin::root(), 20, executor_id(20)),
+			Error::<Test>::AlreadyExecutor
+		);
+		assert_ok!(Inference::remove_executor(RuntimeOrigin::root(), 20));
+		assert_noop!(
+			Inference::remove_executor(RuntimeOrigin::root(), 20),
+			Error::<Test>::NotExecutor
+		);
+	});
+}
+
+#[test]
+fn many_jobs_due_in_one_block_spill_over_and_stay_within_the_block_weight() {
+	new_test_ext().execute_with(|| {
+		let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);
+		let jobs: Vec<JobId> = (0..20).map(|_| submit(1)).collect();
+		let max = TestBlockWeights::get().max_block;
+		let mut handled = 0;
+		for _ in 0..8 {
+			let weight = next_block();
+			assert!(weight.all_lte(max), "{weight:?}");
+			handled = jobs.iter().filter(|j| phase(**j) == Phase::Failed).count();
+		}
+		// No commits: every job failed by its (possibly moved) deadline, at most 8 a block.
+		assert_eq!(handled, 20);
+	});
+}

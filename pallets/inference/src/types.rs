@@ -1,0 +1,183 @@
+//! The jobs pallet's data types.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::{
+	frame_support::{CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
+	sp_runtime::BoundedVec,
+};
+use scale_info::TypeInfo;
+use verity_primitives::{canonical::ErrorCode, ModelId};
+
+/// Jobs are numbered from 0 in submission order.
+pub type JobId = u64;
+
+/// `blake2_256(result_hash ++ salt ++ executor)`.
+pub type Commitment = [u8; 32];
+
+/// Where a job is.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Phase {
+	/// Committee members run the job and commit to their result hashes.
+	Commit,
+	/// Committee members reveal their result hashes (and small outputs).
+	Reveal,
+	/// A quorum agreed on a result.
+	Completed,
+	/// The job failed (see [`FailureReason`]).
+	Failed,
+}
+
+/// Why a job failed.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum FailureReason {
+	/// A quorum agreed that executing the job fails with this canonical error.
+	Execution(ErrorCode),
+	/// Fewer members than the quorum committed before the commit window closed.
+	NotEnoughCommits,
+	/// No result reached the quorum, by hash or within the model's tolerance.
+	NoQuorum,
+}
+
+/// What the requester pays, fixed at submission.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct FeeQuote<Balance> {
+	/// To the model's owner.
+	pub model_fee: Balance,
+	/// To each committee member that agrees with the accepted result.
+	pub executor_fee: Balance,
+	/// To the fee collector.
+	pub base_fee: Balance,
+	/// `model_fee + executor_fee × committee + base_fee`, held from the requester.
+	pub total: Balance,
+}
+
+/// A member's reveal: the result hash, and the canonical outcome when it fits on chain.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxOutput))]
+#[codec(mel_bound())]
+pub struct Reveal<MaxOutput: polkadot_sdk::sp_core::Get<u32>> {
+	pub result_hash: [u8; 32],
+	/// SCALE-encoded `Outcome`, whose `blake2_256` is `result_hash`.
+	pub outcome: Option<BoundedVec<u8, MaxOutput>>,
+}
+
+/// One item of a `reveal_results` batch.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxOutput))]
+#[codec(mel_bound())]
+pub struct RevealItem<MaxOutput: polkadot_sdk::sp_core::Get<u32>> {
+	pub job: JobId,
+	pub result_hash: [u8; 32],
+	pub salt: [u8; 32],
+	pub outcome: Option<BoundedVec<u8, MaxOutput>>,
+}
+
+/// An executor's record.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct ExecutorStats {
+	/// Committees it was drawn into.
+	pub assigned: u32,
+	/// Jobs where its result was the accepted one.
+	pub agreed: u32,
+	/// Jobs where it revealed another result (or a reveal that did not match its commit).
+	pub disagreed: u32,
+	/// Jobs where it did not commit or did not reveal.
+	pub missed: u32,
+}
+
+/// The result of a finished job.
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxOutput))]
+#[codec(mel_bound())]
+pub struct JobResult<MaxOutput: polkadot_sdk::sp_core::Get<u32>> {
+	pub result_hash: Option<[u8; 32]>,
+	/// The accepted canonical outcome (SCALE-encoded), when it was revealed on chain.
+	pub outcome: Option<BoundedVec<u8, MaxOutput>>,
+	pub failure: Option<FailureReason>,
+}
+
+/// The model a job runs, as submitted.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct JobModel<AccountId> {
+	pub id: ModelId,
+	pub owner: AccountId,
+	pub output_decimals: u8,
+	pub tolerance: u64,
+}
