@@ -4,11 +4,12 @@
 # after changing a pallet's calls or storage, and commit the result.
 #
 # Usage: scripts/benchmark-pallets.sh [pallet ...]   (default: every Verity pallet)
+#        STEPS=50 REPEAT=20 (the defaults) set frame-benchmarking's sampling.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(model-registry)
+[ ${#pallets[@]} -gt 0 ] || pallets=(model-registry inference)
 build_all
 cd "$VERITY_ROOT"
 for pallet in "${pallets[@]}"; do
@@ -17,7 +18,7 @@ for pallet in "${pallets[@]}"; do
 	"$VERITY_NODE" benchmark pallet \
 		--chain dev \
 		--pallet "$name" --extrinsic '*' \
-		--steps 50 --repeat 20 \
+		--steps "${STEPS:-50}" --repeat "${REPEAT:-20}" \
 		--wasm-execution compiled \
 		--template scripts/benchmark/pallet-weights.hbs \
 		--output "pallets/$pallet/src/weights.rs"

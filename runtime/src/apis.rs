@@ -125,6 +125,26 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_inference::InferenceApi<Block, AccountId, Balance, crate::BlockNumber> for Runtime {
+		fn job(
+			id: pallet_inference::JobId,
+		) -> Option<pallet_inference::JobInfo<AccountId, Balance, crate::BlockNumber>> {
+			crate::Inference::job_info(id)
+		}
+
+		fn jobs_by_requester(requester: AccountId) -> Vec<pallet_inference::JobId> {
+			crate::Inference::jobs_by_requester(requester)
+		}
+
+		fn pending_for_executor(executor: AccountId) -> Vec<pallet_inference::JobId> {
+			crate::Inference::pending_for_executor(executor)
+		}
+
+		fn fee_estimate(model: verity_primitives::ModelId, committee_size: u32) -> Option<Balance> {
+			crate::Inference::fee_estimate(model, committee_size)
+		}
+	}
+
 	impl verity_primitives::inference::InferenceHostApi<Block> for Runtime {
 		fn run_inference(
 			model: verity_primitives::ModelId,
@@ -251,7 +271,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, ModelRegistry, Sudo, Timestamp};
+			use crate::{Balances, Inference, ModelRegistry, Sudo, Timestamp};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -268,7 +288,7 @@ impl_runtime_apis! {
 			use frame_support::traits::WhitelistedStorageKeys;
 			use frame_system_benchmarking::Pallet as SystemBench;
 			use polkadot_sdk::sp_storage::TrackedStorageKey;
-			use crate::{Balances, ModelRegistry, Sudo, Timestamp};
+			use crate::{Balances, Inference, ModelRegistry, Sudo, Timestamp};
 
 			impl frame_system_benchmarking::Config for Runtime {}
 

@@ -139,6 +139,51 @@ impl pallet_model_registry::Config for Runtime {
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
 
+parameter_types! {
+	/// Paid to each agreeing committee member: 0.01 VRT.
+	pub const ExecutorFee: Balance = 10 * crate::MILLI_UNIT;
+	/// Paid to the fee collector for each settled job: 0.001 VRT.
+	pub const JobBaseFee: Balance = crate::MILLI_UNIT;
+	/// The account that collects base fees (no one holds its key).
+	pub JobFeeCollector: AccountId =
+		polkadot_sdk::sp_runtime::traits::AccountIdConversion::into_account_truncating(
+			&polkadot_sdk::frame_support::PalletId(*b"vrt/fees"),
+		);
+	/// 5 blocks (15 s) to commit, 5 to reveal.
+	pub const CommitWindow: BlockNumber = 5;
+	pub const RevealWindow: BlockNumber = 5;
+	/// Results stay queryable for a day.
+	pub const JobRetention: BlockNumber = crate::DAYS;
+	pub const InferenceUnsignedPriority: u64 = u64::MAX / 2;
+}
+
+impl pallet_inference::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = crate::ModelRegistry;
+	type ExecutorOrigin = polkadot_sdk::frame_system::EnsureRoot<AccountId>;
+	type ExecutorFee = ExecutorFee;
+	type BaseFee = JobBaseFee;
+	type FeeCollector = JobFeeCollector;
+	type MaxExecutors = ConstU32<64>;
+	type MaxCommittee = ConstU32<16>;
+	/// 64 KiB of SCALE-encoded inputs per job.
+	type MaxInputBytes = ConstU32<{ 64 * 1024 }>;
+	/// Canonical outcomes up to 4 KiB are revealed on chain.
+	type MaxOutputBytes = ConstU32<4096>;
+	type MaxBatch = ConstU32<64>;
+	type MaxJobsPerBlock = ConstU32<512>;
+	type CommitWindow = CommitWindow;
+	type RevealWindow = RevealWindow;
+	type RetentionPeriod = JobRetention;
+	type UnsignedPriority = InferenceUnsignedPriority;
+	type OnJobCompleted = ();
+	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::BundledLinearModel;
+}
+
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;

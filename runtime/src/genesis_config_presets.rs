@@ -4,7 +4,8 @@
 //! --chain dev` and the runtime's `GenesisBuilder` API always agree.
 
 use crate::{
-	AccountId, BalancesConfig, ModelRegistryConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	AccountId, BalancesConfig, InferenceConfig, ModelRegistryConfig, RuntimeGenesisConfig,
+	SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use pallet_model_registry::GenesisModel;
@@ -19,6 +20,7 @@ use polkadot_sdk::{
 };
 use serde_json::Value;
 use verity_primitives::{
+	executor::ExecutorId,
 	model::{ModelFormat, ModelHosting, ModelMetadata, TensorSpecs},
 	tensor::{DType, Dim, TensorSpec},
 };
@@ -31,8 +33,14 @@ fn authority(account: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, Grand
 	(account.public().into(), grandpa.public().into())
 }
 
+/// A validator's account and its inference (`infr`) key, from the same development seed.
+fn executor(account: Sr25519Keyring) -> (AccountId, ExecutorId) {
+	(account.to_account_id(), account.public().into())
+}
+
 fn testnet_genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
+	executors: Vec<(AccountId, ExecutorId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
@@ -51,6 +59,7 @@ fn testnet_genesis(
 		},
 		sudo: SudoConfig { key: Some(root.clone()) },
 		model_registry: ModelRegistryConfig { models: bundled_models(root) },
+		inference: InferenceConfig { executors },
 	})
 }
 
@@ -131,6 +140,7 @@ fn dev_accounts() -> Vec<AccountId> {
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		vec![executor(Sr25519Keyring::Alice)],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
@@ -143,6 +153,11 @@ pub fn local_config_genesis() -> Value {
 			authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		],
+		vec![
+			executor(Sr25519Keyring::Alice),
+			executor(Sr25519Keyring::Bob),
+			executor(Sr25519Keyring::Charlie),
 		],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),

@@ -208,4 +208,7 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type ModelRegistry = pallet_model_registry;
+
+	#[runtime::pallet_index(8)]
+	pub type Inference = pallet_inference;
 }

@@ -124,3 +124,26 @@ fn the_bundled_models_are_ready_in_genesis_with_their_deposits_held() {
 		});
 	}
 }
+
+#[test]
+fn the_validators_are_the_executors_with_their_inference_keys() {
+	chain_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let executors = pallet_inference::Executors::<Runtime>::get();
+		let expected: Vec<_> =
+			[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+				.iter()
+				.map(|k| {
+					(k.to_account_id(), verity_primitives::executor::ExecutorId::from(k.public()))
+				})
+				.collect();
+		assert_eq!(executors.into_inner(), expected);
+		// A job on a bundled model with a committee of 3 costs its fee + 3 executor fees + the
+		// base fee.
+		let model = crate::ModelRegistry::models_by_owner(Sr25519Keyring::Alice.to_account_id())[0];
+		let fee = crate::ModelRegistry::model(model).unwrap().metadata.fee;
+		assert_eq!(
+			crate::Inference::fee_estimate(model, 3),
+			Some(fee + 3 * crate::configs::ExecutorFee::get() + crate::configs::JobBaseFee::get())
+		);
+	});
+}

@@ -51,6 +51,8 @@ use polkadot_sdk::{frame_support, frame_system};
 pub use types::*;
 pub use weights::WeightInfo;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -79,6 +81,13 @@ impl<AccountId> OnJobCompleted<AccountId> for () {
 		_: Option<&[u8]>,
 	) {
 	}
+}
+
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper {
+	/// A runnable model, and inputs it accepts that are as large as `MaxInputBytes` allows.
+	fn model_and_inputs() -> (verity_primitives::ModelId, alloc::vec::Vec<verity_primitives::Tensor>);
 }
 
 /// The smallest number of agreeing members that accepts a result: ⌈2k/3⌉ (1 of 1, 2 of 2,
@@ -228,6 +237,8 @@ pub mod pallet {
 		type UnsignedPriority: Get<TransactionPriority>;
 		type OnJobCompleted: OnJobCompleted<Self::AccountId>;
 		type WeightInfo: WeightInfo;
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper;
 	}
 
 	#[pallet::composite_enum]
@@ -639,6 +650,48 @@ pub mod pallet {
 				.saturating_add(executor_fee.saturating_mul(committee_size.into()))
 				.saturating_add(base_fee);
 			FeeQuote { model_fee, executor_fee, base_fee, total }
+		}
+
+		/// A job as the runtime API shows it.
+		pub fn job_info(
+			id: JobId,
+		) -> Option<JobInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+			let job = Jobs::<T>::get(id)?;
+			let result = job.result.clone();
+			Some(JobInfo {
+				id,
+				requester: job.requester,
+				model: job.model.id,
+				inputs: job.inputs.into_inner(),
+				committee: job.committee.into_inner(),
+				commits: job.commits.iter().map(Option::is_some).collect(),
+				reveals: job
+					.reveals
+					.iter()
+					.map(|r| match r {
+						RevealSlot::Pending => None,
+						RevealSlot::Revealed(_) => Some(true),
+						RevealSlot::Rejected => Some(false),
+					})
+					.collect(),
+				fee: job.fee,
+				phase: job.phase,
+				due: job.due,
+				submitted_at: job.submitted_at,
+				result_hash: result.as_ref().and_then(|r| r.result_hash),
+				outcome: result.as_ref().and_then(|r| r.outcome.clone().map(|o| o.into_inner())),
+				failure: result.and_then(|r| r.failure),
+			})
+		}
+
+		/// The jobs `requester` submitted (until pruned).
+		pub fn jobs_by_requester(requester: T::AccountId) -> Vec<JobId> {
+			JobsByRequester::<T>::iter_key_prefix(requester).collect()
+		}
+
+		/// The open jobs on whose committee `executor` sits.
+		pub fn pending_for_executor(executor: T::AccountId) -> Vec<JobId> {
+			PendingByExecutor::<T>::iter_key_prefix(executor).collect()
 		}
 
 		/// The fee estimate of the runtime API.

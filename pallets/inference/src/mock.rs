@@ -142,6 +142,20 @@ impl pallet_inference::Config for Test {
 	type UnsignedPriority = polkadot_sdk::frame_support::traits::ConstU64<1000>;
 	type OnJobCompleted = Consumer;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkModel;
+}
+
+/// The mock's model with 100 rows of inputs (800 bytes of data).
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkModel;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper for BenchmarkModel {
+	fn model_and_inputs() -> (ModelId, Vec<verity_primitives::Tensor>) {
+		let x =
+			verity_primitives::tensor::tensor("x", DType::F32, &[100, 2], vec![0; 800]).unwrap();
+		(MODEL, vec![x])
+	}
 }
 
 pub const REQUESTER: AccountId = 1;
@@ -180,6 +194,9 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	.assimilate_storage(&mut storage)
 	.unwrap();
 	let mut ext = polkadot_sdk::sp_io::TestExternalities::new(storage);
+	ext.register_extension(polkadot_sdk::sp_keystore::KeystoreExt::new(
+		polkadot_sdk::sp_keystore::testing::MemoryKeystore::new(),
+	));
 	ext.execute_with(|| System::set_block_number(1));
 	COMPLETED.with(|c| c.borrow_mut().clear());
 	ext

@@ -143,6 +143,9 @@ fn an_honest_committee_completes_and_the_fee_is_split_exactly() {
 		assert_eq!(held(REQUESTER), fee);
 		let members = committee(job);
 		assert_eq!(members.len(), 3);
+		for m in &members {
+			assert_eq!(Inference::pending_for_executor(*m), vec![job]);
+		}
 		let out = success(&[1_500_000, -2_000_000]);
 		for m in &members {
 			commit(*m, job, &out);
@@ -168,6 +171,13 @@ fn an_honest_committee_completes_and_the_fee_is_split_exactly() {
 		assert_eq!(Balances::total_issuance(), issuance);
 		assert_eq!(COMPLETED.with(|c| c.borrow().clone()), vec![(job, out.hash())]);
 		assert!(PendingByExecutor::<Test>::iter().next().is_none());
+		let info = Inference::job_info(job).unwrap();
+		assert_eq!(info.phase, Phase::Completed);
+		assert_eq!(info.result_hash, Some(out.hash()));
+		assert_eq!(info.outcome, Some(out.encode()));
+		assert_eq!(info.reveals, vec![Some(true); 3]);
+		assert_eq!(info.fee.total, fee);
+		assert_eq!(Inference::jobs_by_requester(REQUESTER), vec![job]);
 	});
 }
 

@@ -181,3 +181,45 @@ pub struct JobModel<AccountId> {
 	pub output_decimals: u8,
 	pub tolerance: u64,
 }
+
+/// A job as the runtime API shows it: no bounds, so clients decode it without the runtime's
+/// constants.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct JobInfo<AccountId, Balance, BlockNumber> {
+	pub id: JobId,
+	pub requester: AccountId,
+	pub model: ModelId,
+	/// SCALE-encoded `Vec<Tensor>`.
+	pub inputs: alloc::vec::Vec<u8>,
+	pub committee: alloc::vec::Vec<AccountId>,
+	/// Per member: committed, and revealed (`Some(true)`), rejected (`Some(false)`) or not yet.
+	pub commits: alloc::vec::Vec<bool>,
+	pub reveals: alloc::vec::Vec<Option<bool>>,
+	pub fee: FeeQuote<Balance>,
+	pub phase: Phase,
+	pub due: BlockNumber,
+	pub submitted_at: BlockNumber,
+	pub result_hash: Option<[u8; 32]>,
+	/// SCALE-encoded canonical `Outcome`, when revealed on chain.
+	pub outcome: Option<alloc::vec::Vec<u8>>,
+	pub failure: Option<FailureReason>,
+}
+
+polkadot_sdk::sp_api::decl_runtime_apis! {
+	/// Jobs, their results, and fee estimates.
+	pub trait InferenceApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+		BlockNumber: codec::Codec,
+	{
+		/// A job and its result (until pruned).
+		fn job(id: JobId) -> Option<JobInfo<AccountId, Balance, BlockNumber>>;
+		/// The jobs `requester` submitted (until pruned).
+		fn jobs_by_requester(requester: AccountId) -> alloc::vec::Vec<JobId>;
+		/// The open jobs on whose committee `executor` sits.
+		fn pending_for_executor(executor: AccountId) -> alloc::vec::Vec<JobId>;
+		/// The fee `submit_job` would hold for `model` and `committee_size`.
+		fn fee_estimate(model: ModelId, committee_size: u32) -> Option<Balance>;
+	}
+}
