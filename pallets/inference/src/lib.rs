@@ -377,20 +377,6 @@ pub mod pallet {
 		NotExecutor,
 		/// `MaxExecutors` executors exist.
 		TooManyExecutors,
-		/// No job has this id (or it was pruned).
-		JobNotFound,
-		/// The job is not in the phase this call belongs to.
-		WrongPhase,
-		/// The executor is not on the job's committee.
-		NotInCommittee,
-		/// The member already committed (or revealed) for this job.
-		AlreadyDone,
-		/// A reveal for a job the member did not commit to.
-		NotCommitted,
-		/// The batch is empty or names a job twice.
-		BadBatch,
-		/// The signature is not the executor's inference key's.
-		BadSignature,
 	}
 
 	#[pallet::hooks]
@@ -526,10 +512,15 @@ pub mod pallet {
 			let _ = signature;
 			let now = frame_system::Pallet::<T>::block_number();
 			for (job_id, commitment) in commits {
-				let mut job = Jobs::<T>::get(job_id).ok_or(Error::<T>::JobNotFound)?;
-				ensure!(job.phase == Phase::Commit, Error::<T>::WrongPhase);
-				let index = Self::member(&job, &executor)?;
-				ensure!(job.commits[index].is_none(), Error::<T>::AlreadyDone);
+				// Items that went stale since authorization (another batch of the same member
+				// in the same block, a phase change) are skipped, not allowed to void the rest.
+				let Some(mut job) = Jobs::<T>::get(job_id) else { continue };
+				let Some(index) = job.committee.iter().position(|m| *m == executor) else {
+					continue;
+				};
+				if job.phase != Phase::Commit || job.commits[index].is_some() {
+					continue;
+				}
 				job.commits[index] = Some(commitment);
 				Self::deposit_event(Event::Committed { job: job_id, executor: executor.clone() });
 				if job.commits.iter().all(Option::is_some) {
@@ -567,11 +558,15 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			for item in reveals {
 				let job_id = item.job;
-				let mut job = Jobs::<T>::get(job_id).ok_or(Error::<T>::JobNotFound)?;
-				ensure!(job.phase == Phase::Reveal, Error::<T>::WrongPhase);
-				let index = Self::member(&job, &executor)?;
-				let commitment = job.commits[index].ok_or(Error::<T>::NotCommitted)?;
-				ensure!(job.reveals[index] == RevealSlot::Pending, Error::<T>::AlreadyDone);
+				// Stale items are skipped (see `commit_results`).
+				let Some(mut job) = Jobs::<T>::get(job_id) else { continue };
+				let Some(index) = job.committee.iter().position(|m| *m == executor) else {
+					continue;
+				};
+				let Some(commitment) = job.commits[index] else { continue };
+				if job.phase != Phase::Reveal || job.reveals[index] != RevealSlot::Pending {
+					continue;
+				}
 				let expected =
 					blake2_256(&(item.result_hash, item.salt, executor.clone()).encode());
 				let outcome_matches = item
@@ -732,13 +727,6 @@ pub mod pallet {
 				block = block.saturating_add(1u32.into());
 			}
 			None
-		}
-
-		fn member(job: &Job<T>, executor: &T::AccountId) -> Result<usize, DispatchError> {
-			job.committee
-				.iter()
-				.position(|m| m == executor)
-				.ok_or_else(|| Error::<T>::NotInCommittee.into())
 		}
 
 		/// Checks an unsigned batch: a known executor, its inference key's signature over

@@ -231,6 +231,7 @@ fn outputs_within_the_models_tolerance_agree_when_no_hash_reaches_quorum() {
 	new_test_ext().execute_with(|| {
 		let job = submit(3);
 		let members = committee(job);
+		let issuance = Balances::total_issuance();
 		// Three different hashes, but within TOLERANCE (2) of the first.
 		let outcomes = [success(&[100, 200]), success(&[101, 199]), success(&[102, 200])];
 		for (m, o) in members.iter().zip(&outcomes) {
@@ -242,7 +243,9 @@ fn outputs_within_the_models_tolerance_agree_when_no_hash_reaches_quorum() {
 		assert_eq!(phase(job), Phase::Completed);
 		for m in &members {
 			assert_eq!(Stats::<Test>::get(m).agreed, 1);
+			assert_eq!(Balances::free_balance(m), ENDOWMENT + 10);
 		}
+		assert_eq!(Balances::total_issuance(), issuance);
 	});
 }
 
@@ -276,6 +279,7 @@ fn a_quorum_on_an_error_outcome_fails_the_job_and_pays_the_executors() {
 #[test]
 fn a_member_that_commits_but_never_reveals_is_missed_and_the_job_completes_at_the_deadline() {
 	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
 		let job = submit(3);
 		let members = committee(job);
 		let out = success(&[5]);
@@ -290,6 +294,10 @@ fn a_member_that_commits_but_never_reveals_is_missed_and_the_job_completes_at_th
 		}
 		assert_eq!(phase(job), Phase::Completed);
 		assert_eq!(Stats::<Test>::get(members[2]).missed, 1);
+		// The silent member's share goes back to the requester.
+		assert_eq!(Balances::free_balance(members[2]), ENDOWMENT);
+		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT - (MODEL_FEE + 2 * 10 + 5));
+		assert_eq!(Balances::total_issuance(), issuance);
 	});
 }
 
@@ -517,5 +525,89 @@ fn many_jobs_due_in_one_block_spill_over_and_stay_within_the_block_weight() {
 		}
 		// No commits: every job failed by its (possibly moved) deadline, at most 8 a block.
 		assert_eq!(handled, 20);
+	});
+}
+
+fn commit_batch_call(executor: AccountId, jobs: &[JobId]) -> RuntimeCall {
+	let commits: CommitsOf<Test> =
+		jobs.iter().map(|j| (*j, [9u8; 32])).collect::<Vec<_>>().try_into().unwrap();
+	let signature = key_pair(executor).sign(&(b"verity/commit", executor, &commits).encode());
+	RuntimeCall::Inference(crate::Call::commit_results {
+		executor,
+		commits,
+		signature: signature.into(),
+	})
+}
+
+#[test]
+fn empty_and_repeating_batches_and_unknown_or_finished_jobs_are_refused() {
+	new_test_ext().execute_with(|| {
+		let job = submit(1);
+		let member = committee(job)[0];
+		assert_eq!(submit_unsigned(commit_batch_call(member, &[])), Err(InvalidTransaction::Call));
+		assert_eq!(
+			submit_unsigned(commit_batch_call(member, &[job, job])),
+			Err(InvalidTransaction::Call)
+		);
+		assert_eq!(
+			submit_unsigned(commit_batch_call(member, &[999])),
+			Err(InvalidTransaction::Stale)
+		);
+		let out = success(&[1]);
+		commit(member, job, &out);
+		reveal(member, job, &out);
+		assert_eq!(phase(job), Phase::Completed);
+		// Committing or revealing again once the job is finished: stale.
+		assert_eq!(submit_unsigned(commit_call(member, job, &out)), Err(InvalidTransaction::Stale));
+		assert_eq!(submit_unsigned(reveal_call(member, job, &out)), Err(InvalidTransaction::Stale));
+	});
+}
+
+#[test]
+fn items_gone_stale_after_authorization_are_skipped_and_the_rest_applied() {
+	new_test_ext().execute_with(|| {
+		let first = submit(1);
+		let member = committee(first)[0];
+		// A second job with the same single executor pool member on its committee.
+		let second = (0..20).map(|_| submit(1)).find(|j| committee(*j)[0] == member).unwrap();
+		commit(member, first, &success(&[1]));
+		let before = Jobs::<Test>::get(first).unwrap();
+		// Both authorized earlier; by dispatch `first` is already committed.
+		use polkadot_sdk::sp_runtime::traits::Dispatchable;
+		assert_ok!(
+			commit_batch_call(member, &[first, second]).dispatch(RawOrigin::Authorized.into())
+		);
+		assert_eq!(Jobs::<Test>::get(first).unwrap().commits, before.commits);
+		assert_eq!(Jobs::<Test>::get(second).unwrap().commits[0], Some([9u8; 32]));
+	});
+}
+
+#[test]
+fn submissions_wait_when_the_coming_blocks_are_full_of_deadlines() {
+	new_test_ext().execute_with(|| {
+		let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);
+		// 16 blocks × 8 jobs of room for commit deadlines.
+		for _ in 0..16 * MaxJobsPerBlock::get() {
+			submit(1);
+		}
+		assert_noop!(
+			Inference::submit_job(RuntimeOrigin::signed(REQUESTER), MODEL, inputs(), 1, 1_000),
+			Error::<Test>::TooBusy
+		);
+		next_block();
+		submit(1);
+	});
+}
+
+#[test]
+fn the_executor_set_is_bounded() {
+	new_test_ext().execute_with(|| {
+		for who in 20..32 {
+			assert_ok!(Inference::add_executor(RuntimeOrigin::root(), who, executor_id(who)));
+		}
+		assert_noop!(
+			Inference::add_executor(RuntimeOrigin::root(), 40, executor_id(40)),
+			Error::<Test>::TooManyExecutors
+		);
 	});
 }
