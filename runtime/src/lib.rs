@@ -57,10 +57,14 @@ pub mod opaque {
 	pub type BlockId = generic::BlockId<Block>;
 
 	impl_opaque_keys! {
-		/// The keys a validator registers: Aura to author blocks, GRANDPA to finalize them.
+		/// The keys a validator holds: Aura to author blocks, GRANDPA to finalize them, and its
+		/// inference key.
 		pub struct SessionKeys {
 			pub aura: Aura,
 			pub grandpa: Grandpa,
+			/// The `infr` key with which the validator signs its commits and reveals as an
+			/// executor of inference jobs.
+			pub inference: Inference,
 		}
 	}
 }

@@ -55,6 +55,7 @@ pub use weights::WeightInfo;
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+mod offchain;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -185,7 +186,10 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: polkadot_sdk::frame_system::Config {
+	pub trait Config:
+		polkadot_sdk::frame_system::Config
+		+ polkadot_sdk::frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
+	{
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>>
 			+ IsType<<Self as polkadot_sdk::frame_system::Config>::RuntimeEvent>;
@@ -381,6 +385,10 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_offchain_worker(now);
+		}
+
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = Due::<T>::take(now);
 			let count = due.len() as u32;
@@ -1010,6 +1018,10 @@ pub mod pallet {
 				defensive!("a job's fee stays held until it is settled");
 			}
 		}
+	}
+
+	impl<T: Config> polkadot_sdk::sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
+		type Public = ExecutorId;
 	}
 
 	/// Whether two outcomes agree within `tolerance` units of the last kept decimal: same

@@ -114,6 +114,36 @@ impl crate::OnJobCompleted<AccountId> for Consumer {
 	}
 }
 
+pub type TxExtension = frame_system::AuthorizeCall<Test>;
+pub type Extrinsic = polkadot_sdk::sp_runtime::testing::TestXt<RuntimeCall, TxExtension>;
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type RuntimeCall = RuntimeCall;
+	type Extrinsic = Extrinsic;
+}
+
+impl<C> frame_system::offchain::CreateTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = TxExtension;
+	fn create_transaction(call: RuntimeCall, extension: TxExtension) -> Extrinsic {
+		Extrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_extension() -> TxExtension {
+		TxExtension::new()
+	}
+}
+
 parameter_types! {
 	pub const ExecutorFee: Balance = 10;
 	pub const BaseFee: Balance = 5;

@@ -1,0 +1,105 @@
+// Jobs end to end through @polkadot/api: Dave submits an inference job on a bundled model with
+// a committee of 3; the validators' off-chain workers run it and commit and reveal; the job
+// completes with the result hash Bob's node computes for the same inputs with
+// inference_simulate, the output bytes hash to it, the requester paid exactly the quoted fee
+// and each member got the executor fee.
+//
+// zombienet calls `run(nodeName, networkInfo)` and fails the test when it throws.
+
+const fs = require("fs");
+const path = require("path");
+const { ApiPromise, WsProvider, Keyring } = require("@polkadot/api");
+const { blake2AsHex } = require("@polkadot/util-crypto");
+const { u8aToHex } = require("@polkadot/util");
+
+const ROOT = path.join(__dirname, "..", "..");
+
+function check(condition, message) {
+	if (!condition) throw new Error(message);
+}
+
+function chainTensor(t) {
+	check(t.dtype === "f32", "the test feeds f32 inputs");
+	const bytes = new Uint8Array(new Float32Array(t.data).buffer);
+	return { name: t.name, dtype: "F32", shape: t.shape, data: u8aToHex(bytes) };
+}
+
+async function run(nodeName, networkInfo) {
+	const fixtures = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "mlp_classifier.fixtures.json")));
+	const model = fixtures.model_id;
+	const inputs = fixtures.cases[0].inputs;
+	const api = await ApiPromise.create({ provider: new WsProvider(networkInfo.nodesByName[nodeName].wsUri), noInitWarn: true });
+	const dave = new Keyring({ type: "sr25519" }).addFromUri("//Dave");
+	try {
+		const quote = (await api.call.inferenceApi.feeEstimate(model, 3)).unwrap().toBigInt();
+		const record = (await api.query.modelRegistry.models(model)).unwrap();
+		const owner = record.owner.toString();
+		const modelFee = record.metadata.fee.toBigInt();
+		const before = (await api.query.system.account(dave.address)).data.free.toBigInt();
+
+		const submitted = await new Promise((resolve, reject) => {
+			api.tx.inference
+				.submitJob(model, inputs.map(chainTensor), 3, quote)
+				.signAndSend(dave, ({ status, events, dispatchError }) => {
+					if (dispatchError) reject(new Error(`submit_job: ${dispatchError.toString()}`));
+					else if (status.isInBlock) {
+						const e = events.find(({ event }) => api.events.inference.JobSubmitted.is(event));
+						const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+						resolve({
+							job: e.event.data.job.toNumber(),
+							committee: e.event.data.committee.map((c) => c.toString()),
+							txFee: paid.event.data.actualFee.toBigInt(),
+						});
+					}
+				})
+				.catch(reject);
+		});
+		check(submitted.committee.length === 3, `committee ${submitted.committee}`);
+		const memberBalances = {};
+		for (const m of submitted.committee) {
+			memberBalances[m] = (await api.query.system.account(m)).data.free.toBigInt();
+		}
+
+		const result = await new Promise((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error("no JobCompleted within 90 s")), 90_000);
+			api.query.system.events((events) => {
+				for (const { event } of events) {
+					if (api.events.inference.JobCompleted.is(event) && event.data.job.toNumber() === submitted.job) {
+						clearTimeout(timer);
+						resolve({ hash: event.data.resultHash.toHex(), output: event.data.output.unwrapOr(null) });
+					}
+					if (api.events.inference.JobFailed.is(event) && event.data.job.toNumber() === submitted.job) {
+						clearTimeout(timer);
+						reject(new Error(`JobFailed: ${event.data.reason.toString()}`));
+					}
+				}
+			});
+		});
+
+		const bob = new WsProvider(networkInfo.nodesByName.bob.wsUri);
+		await bob.isReady;
+		const simulated = await bob.send("inference_simulate", [model, inputs, 6]);
+		await bob.disconnect();
+		check(result.hash === simulated.resultHash, `chain ${result.hash} vs simulate ${simulated.resultHash}`);
+		check(result.output && blake2AsHex(result.output.toU8a(true), 256) === result.hash, "the output hashes to the result");
+
+		// Fees: the requester paid exactly the quote (plus the transaction fee), nothing stays
+		// held, and each member got the executor fee (the model's owner, Alice, also the model
+		// fee).
+		const after = (await api.query.system.account(dave.address)).data;
+		check(after.reserved.toBigInt() === 0n, `still held: ${after.reserved}`);
+		const paid = before - after.free.toBigInt();
+		check(paid === quote + submitted.txFee, `paid ${paid}, quoted ${quote} + fee ${submitted.txFee}`);
+		const executorFee = api.consts.inference.executorFee.toBigInt();
+		for (const m of submitted.committee) {
+			const now = (await api.query.system.account(m)).data.free.toBigInt();
+			const expected = executorFee + (m === owner ? modelFee : 0n);
+			check(now - memberBalances[m] === expected, `member ${m} got ${now - memberBalances[m]}, expected ${expected}`);
+		}
+		return 1;
+	} finally {
+		await api.disconnect();
+	}
+}
+
+module.exports = { run };
