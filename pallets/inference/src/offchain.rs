@@ -129,7 +129,7 @@ impl<T: Config> Pallet<T> {
 				_ => Ok(now),
 			},
 		);
-		matches!(result, Ok(_))
+		result.is_ok()
 	}
 
 	/// The job's outcome and salt: computed once (under a lock) and kept in off-chain storage.
