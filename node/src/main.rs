@@ -5,6 +5,7 @@ mod cli;
 mod command;
 mod inference;
 mod inference_rpc;
+mod job_rpc;
 mod registry_rpc;
 mod rpc;
 mod service;

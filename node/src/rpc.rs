@@ -1,9 +1,10 @@
 //! The node's JSON-RPC methods beyond Substrate's standard set: account nonces (`system_*`)
-//! and fee queries (`payment_*`), which wallets and polkadot.js use, `inference_simulate`, and the
-//! model registry's lookups (`modelRegistry_*`).
+//! and fee queries (`payment_*`), which wallets and polkadot.js use, `inference_simulate` and
+//! `inference_job`, and the model registry's lookups (`modelRegistry_*`).
 
 use crate::{
 	inference_rpc::{InferenceApiServer, InferenceRpc},
+	job_rpc::{JobRpc, JobRpcApiServer},
 	registry_rpc::{ModelRegistryRpc, ModelRegistryRpcApiServer},
 };
 use jsonrpsee::RpcModule;
@@ -40,7 +41,8 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
 		+ pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
 		+ BlockBuilder<Block>
-		+ verity_primitives::model::ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
+		+ verity_primitives::model::ModelRegistryApi<Block, AccountId, Balance, BlockNumber>
+		+ pallet_inference::InferenceApi<Block, AccountId, Balance, BlockNumber>,
 	P: TransactionPool + 'static,
 {
 	let mut module = RpcModule::new(());
@@ -49,7 +51,8 @@ where
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(InferenceRpc::new(inference).into_rpc())?;
-	module.merge(ModelRegistryRpc::new(client).into_rpc())?;
+	module.merge(ModelRegistryRpc::new(client.clone()).into_rpc())?;
+	module.merge(JobRpc::new(client).into_rpc())?;
 
 	Ok(module)
 }

@@ -1,8 +1,9 @@
 // Jobs end to end through @polkadot/api: Dave submits an inference job on a bundled model with
 // a committee of 3; the validators' off-chain workers run it and commit and reveal; the job
 // completes with the result hash Bob's node computes for the same inputs with
-// inference_simulate, the output bytes hash to it, the requester paid exactly the quoted fee
-// and each member got the executor fee.
+// inference_simulate, the output bytes hash to it, inference_job shows the outputs equal to the
+// model's fixture at 6 decimals, the requester paid exactly the quoted fee and each member got
+// the executor fee.
 //
 // zombienet calls `run(nodeName, networkInfo)` and fails the test when it throws.
 
@@ -82,6 +83,18 @@ async function run(nodeName, networkInfo) {
 		await bob.disconnect();
 		check(result.hash === simulated.resultHash, `chain ${result.hash} vs simulate ${simulated.resultHash}`);
 		check(result.output && blake2AsHex(result.output.toU8a(true), 256) === result.hash, "the output hashes to the result");
+
+		// The job RPC shows the finished job with its outputs decoded.
+		const alice = new WsProvider(networkInfo.nodesByName[nodeName].wsUri);
+		await alice.isReady;
+		const view = await alice.send("inference_job", [submitted.job]);
+		await alice.disconnect();
+		check(view.phase === "Completed" && view.resultHash === result.hash, `inference_job: ${JSON.stringify(view)}`);
+		check(view.committed.every((c) => c) && view.reveals.every((r) => r === "revealed"), "all committed and revealed");
+		const expected = fixtures.cases[0].outputs[0].data;
+		const got = view.outcome.success[0].values;
+		check(got.length === expected.length && got.every((v, i) => Math.abs(v - expected[i]) <= 1e-6),
+			`outputs ${JSON.stringify(got)} vs fixture ${JSON.stringify(expected)}`);
 
 		// Fees: the requester paid exactly the quote (plus the transaction fee), nothing stays
 		// held, and each member got the executor fee (the model's owner, Alice, also the model
