@@ -12,16 +12,10 @@
 "use strict";
 
 const fs = require("fs");
-const path = require("path");
-const { createRequire } = require("module");
+const { requireJs, chainTensor, dispatchErrorText } = require("./lib/chain.js");
 
-const requireJs = createRequire(path.join(__dirname, "..", "zombienet", "package.json"));
 const { ApiPromise, WsProvider, Keyring } = requireJs("@polkadot/api");
 const { cryptoWaitReady } = requireJs("@polkadot/util-crypto");
-const { u8aToHex } = requireJs("@polkadot/util");
-
-const DTYPES = { f32: "F32", f64: "F64", i64: "I64", i32: "I32", i8: "I8", u8: "U8", bool: "Bool" };
-const ARRAYS = { f32: Float32Array, f64: Float64Array, i64: BigInt64Array, i32: Int32Array, i8: Int8Array, u8: Uint8Array };
 
 // The canonical outcome validators agree on (verity_primitives::canonical), for decoding.
 const TYPES = {
@@ -56,18 +50,6 @@ function parseArgs(argv) {
 	options.committee = Number(options.committee);
 	if (!Number.isInteger(options.committee) || options.committee < 1) fail("--committee must be a positive integer");
 	return options;
-}
-
-/** The extrinsic's tensor from a JSON tensor: little-endian data bytes. */
-function chainTensor(t, i) {
-	const dtype = DTYPES[t.dtype];
-	if (!dtype) fail(`inputs[${i}].dtype must be one of ${Object.keys(DTYPES).join(", ")}`);
-	if (!Array.isArray(t.shape) || !Array.isArray(t.data)) fail(`inputs[${i}] needs "shape" and "data" lists`);
-	let bytes;
-	if (t.dtype === "bool") bytes = Uint8Array.from(t.data.map((v) => (v ? 1 : 0)));
-	else if (t.dtype === "i64") bytes = new Uint8Array(BigInt64Array.from(t.data.map(BigInt)).buffer);
-	else bytes = new Uint8Array(ARRAYS[t.dtype].from(t.data).buffer);
-	return { name: t.name, dtype, shape: t.shape, data: u8aToHex(bytes) };
 }
 
 /** Integer and bool outputs from their little-endian bytes. */
@@ -119,10 +101,7 @@ async function main() {
 				.submitJob(model, inputs, options.committee, quote.unwrap())
 				.signAndSend(signer, ({ status, events, dispatchError }) => {
 					if (dispatchError) {
-						const text = dispatchError.isModule
-							? (({ section, name, docs }) => `${section}.${name}: ${docs.join(" ")}`)(api.registry.findMetaError(dispatchError.asModule))
-							: dispatchError.toString();
-						reject(new Error(text));
+						reject(new Error(dispatchErrorText(api, dispatchError)));
 					} else if (status.isInBlock && job === null) {
 						const e = events.find(({ event }) => api.events.inference.JobSubmitted.is(event));
 						job = e.event.data.job.toNumber();

@@ -18,15 +18,11 @@
 "use strict";
 
 const fs = require("fs");
-const path = require("path");
-const { createRequire } = require("module");
+const { requireJs, DTYPES, dispatchErrorText } = require("./lib/chain.js");
 
-const requireJs = createRequire(path.join(__dirname, "..", "zombienet", "package.json"));
 const { ApiPromise, WsProvider, Keyring } = requireJs("@polkadot/api");
 const { blake2AsHex, cryptoWaitReady } = requireJs("@polkadot/util-crypto");
 const { u8aToHex } = requireJs("@polkadot/util");
-
-const DTYPES = { f32: "F32", f64: "F64", i64: "I64", i32: "I32", i8: "I8", u8: "U8", bool: "Bool" };
 
 class UploadError extends Error {}
 
@@ -85,15 +81,6 @@ function chainMetadata(meta, size) {
 		fee: meta.fee ?? 0,
 		hosting,
 	};
-}
-
-/** "pallet.Error: docs" for a failed dispatch, as polkadot.js names it. */
-function dispatchErrorText(api, dispatchError) {
-	if (dispatchError.isModule) {
-		const { section, name, docs } = api.registry.findMetaError(dispatchError.asModule);
-		return `${section}.${name}: ${docs.join(" ")}`;
-	}
-	return dispatchError.toString();
 }
 
 /** Sends `tx` and resolves with its events once in a block; rejects with the error name. */

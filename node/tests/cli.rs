@@ -108,7 +108,7 @@ fn key_insert_puts_the_key_in_the_chain_keystore() {
 	assert_eq!(keys.len(), 1);
 	let name = keys[0].as_ref().unwrap().file_name().into_string().unwrap();
 	// Key files are named by key type (hex of `aura`) and public key.
-	assert!(name.starts_with(&hex_of(b"aura")), "unexpected key file {name}");
+	assert!(name.starts_with(&hex::encode(b"aura")), "unexpected key file {name}");
 }
 
 #[test]
@@ -130,8 +130,4 @@ fn benchmark_pallet_runs_a_real_benchmark() {
 	let out = String::from_utf8_lossy(&output.stdout);
 	assert!(output.status.success(), "stdout: {out}\nstderr: {}", stderr(&output));
 	assert!(out.contains("remark"), "the benchmark result names the extrinsic: {out}");
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -27,17 +27,16 @@ fn tensors(json: &Value) -> Vec<Tensor> {
 	json.as_array().unwrap().iter().map(|t| tensor_from_json(t.clone()).unwrap()).collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
-	format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+fn to_hex(bytes: &[u8]) -> String {
+	format!("0x{}", hex::encode(bytes))
 }
 
-fn unhex(text: &str) -> Vec<u8> {
-	let text = text.trim_start_matches("0x");
-	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+fn from_hex(text: &str) -> Vec<u8> {
+	hex::decode(text.trim_start_matches("0x")).unwrap()
 }
 
 fn model_id(model: &str) -> [u8; 32] {
-	unhex(fixtures(model)["model_id"].as_str().unwrap()).try_into().unwrap()
+	from_hex(fixtures(model)["model_id"].as_str().unwrap()).try_into().unwrap()
 }
 
 /// Imports the bundled models into the store at `dir` with `verity-node model import`.
@@ -115,22 +114,22 @@ fn inference_runs_in_the_offchain_worker_and_nowhere_else() {
 	// A runtime API call over RPC runs like block import: no off-chain context.
 	let args = (model_id("mlp_classifier"), inputs.clone(), 6u8).encode();
 	let result = node
-		.rpc("state_call", json!(["InferenceHostApi_run_inference", hex(&args)]))
+		.rpc("state_call", json!(["InferenceHostApi_run_inference", to_hex(&args)]))
 		.expect("state_call answers");
 	let outside =
-		Result::<Outcome, HostError>::decode(&mut &unhex(result.as_str().unwrap())[..]).unwrap();
+		Result::<Outcome, HostError>::decode(&mut &from_hex(result.as_str().unwrap())[..]).unwrap();
 	assert_eq!(outside, Err(HostError::NotInOffchainWorker));
 
 	// The off-chain worker of the next block runs the probe request on the engine.
 	let request = ProbeRequest { model: model_id("mlp_classifier"), inputs, output_decimals: 6 };
 	let set = node.rpc_response(
 		"offchain_localStorageSet",
-		json!(["PERSISTENT", hex(PROBE_REQUEST_KEY), hex(&request.encode())]),
+		json!(["PERSISTENT", to_hex(PROBE_REQUEST_KEY), to_hex(&request.encode())]),
 	);
 	assert_eq!(set.as_ref().and_then(|r| r.get("result")), Some(&Value::Null), "{set:?}");
 	let response = node.wait_for(Duration::from_secs(60), |n| {
-		n.rpc("offchain_localStorageGet", json!(["PERSISTENT", hex(PROBE_RESPONSE_KEY)]))
-			.and_then(|v| v.as_str().map(unhex))
+		n.rpc("offchain_localStorageGet", json!(["PERSISTENT", to_hex(PROBE_RESPONSE_KEY)]))
+			.and_then(|v| v.as_str().map(from_hex))
 	});
 	let inside = Result::<Outcome, HostError>::decode(&mut &response[..]).unwrap();
 	assert_eq!(inside, Ok(expected));
@@ -148,7 +147,7 @@ fn inference_simulate_returns_outputs_canonical_outcome_and_result_hash() {
 			.rpc("inference_simulate", json!([model, case["inputs"], 6]))
 			.expect("inference_simulate answers");
 		let expected = canonical_outcome(&tensors(&case["outputs"]), 6);
-		assert_eq!(result["resultHash"], hex(&expected.hash()));
+		assert_eq!(result["resultHash"], to_hex(&expected.hash()));
 		assert_eq!(tensors(&result["outputs"]), tensors(&case["outputs"]));
 		assert!(result["outcome"]["success"].is_array(), "{result}");
 	}
@@ -164,7 +163,7 @@ fn inference_simulate_returns_outputs_canonical_outcome_and_result_hash() {
 		response["error"]["message"].as_str().unwrap_or_default().to_string()
 	};
 	assert!(error(json!(["0x1234", []])).contains("32-byte hex id"));
-	let unknown = hex(&[7u8; 32]);
+	let unknown = to_hex(&[7u8; 32]);
 	assert!(error(json!([unknown, []])).contains("is not in the store"));
 	let malformed = json!([{ "name": "x", "dtype": "f32", "shape": [1, 10], "data": [1] }]);
 	assert!(error(json!([model, malformed])).contains("inputs[0]"));

@@ -9,21 +9,11 @@
 
 const fs = require("fs");
 const path = require("path");
+const { check, chainTensor } = require("./common.js");
 const { ApiPromise, WsProvider, Keyring } = require("@polkadot/api");
 const { blake2AsHex } = require("@polkadot/util-crypto");
-const { u8aToHex } = require("@polkadot/util");
 
 const ROOT = path.join(__dirname, "..", "..");
-
-function check(condition, message) {
-	if (!condition) throw new Error(message);
-}
-
-function chainTensor(t) {
-	check(t.dtype === "f32", "the test feeds f32 inputs");
-	const bytes = new Uint8Array(new Float32Array(t.data).buffer);
-	return { name: t.name, dtype: "F32", shape: t.shape, data: u8aToHex(bytes) };
-}
 
 async function run(nodeName, networkInfo) {
 	const fixtures = JSON.parse(fs.readFileSync(path.join(ROOT, "models", "mlp_classifier.fixtures.json")));

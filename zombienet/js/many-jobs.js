@@ -7,21 +7,12 @@
 
 const fs = require("fs");
 const path = require("path");
+const { check, chainTensor } = require("./common.js");
 const { ApiPromise, WsProvider, Keyring } = require("@polkadot/api");
-const { u8aToHex } = require("@polkadot/util");
 
 const ROOT = path.join(__dirname, "..", "..");
 const MODELS = ["linear_regressor", "mlp_classifier", "tree_ensemble_classifier"];
 const JOBS = 20;
-
-function check(condition, message) {
-	if (!condition) throw new Error(message);
-}
-
-function chainTensor(t) {
-	const bytes = new Uint8Array(new Float32Array(t.data).buffer);
-	return { name: t.name, dtype: "F32", shape: t.shape, data: u8aToHex(bytes) };
-}
 
 async function run(nodeName, networkInfo) {
 	const fixtures = Object.fromEntries(

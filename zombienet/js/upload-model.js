@@ -9,6 +9,7 @@
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
+const { check } = require("./common.js");
 const { ApiPromise, WsProvider } = require("@polkadot/api");
 const { upload } = require("../../scripts/upload-model.js");
 
@@ -16,10 +17,6 @@ const ROOT = path.join(__dirname, "..", "..");
 const MODEL = path.join(ROOT, "models", "extra", "wide_mlp.onnx");
 const METADATA = path.join(ROOT, "models", "extra", "wide_mlp.metadata.json");
 const ALICE = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
-
-function check(condition, message) {
-	if (!condition) throw new Error(message);
-}
 
 async function run(nodeName, networkInfo) {
 	const { wsUri } = networkInfo.nodesByName[nodeName];

@@ -848,19 +848,8 @@ pub mod pallet {
 				})
 				.collect();
 
-			// The largest group of equal hashes.
-			let mut best: Option<(usize, Vec<usize>)> = None;
-			for (i, reveal) in &revealed {
-				let group: Vec<usize> = revealed
-					.iter()
-					.filter(|(_, other)| other.result_hash == reveal.result_hash)
-					.map(|(j, _)| *j)
-					.collect();
-				if best.as_ref().is_none_or(|(_, b)| group.len() > b.len()) {
-					best = Some((*i, group));
-				}
-			}
-			let by_hash = best.filter(|(_, group)| group.len() >= q);
+			let by_hash = largest_group(&revealed, |a, b| a.result_hash == b.result_hash)
+				.filter(|(_, group)| group.len() >= q);
 			let decided = by_hash.or_else(|| {
 				// No hash quorum: outcomes within the model's tolerance agree.
 				let outcomes: Vec<(usize, Outcome)> = revealed
@@ -870,18 +859,8 @@ pub mod pallet {
 						Some((*i, Outcome::decode(&mut &bytes[..]).ok()?))
 					})
 					.collect();
-				let mut best: Option<(usize, Vec<usize>)> = None;
-				for (i, outcome) in &outcomes {
-					let group: Vec<usize> = outcomes
-						.iter()
-						.filter(|(_, other)| within_tolerance(outcome, other, job.model.tolerance))
-						.map(|(j, _)| *j)
-						.collect();
-					if best.as_ref().is_none_or(|(_, b)| group.len() > b.len()) {
-						best = Some((*i, group));
-					}
-				}
-				best.filter(|(_, group)| group.len() >= q)
+				largest_group(&outcomes, |a, b| within_tolerance(a, b, job.model.tolerance))
+					.filter(|(_, group)| group.len() >= q)
 			});
 
 			let Some((chosen, agreeing)) = decided else {
@@ -1022,6 +1001,23 @@ pub mod pallet {
 
 	impl<T: Config> polkadot_sdk::sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
 		type Public = ExecutorId;
+	}
+
+	/// Among `(member, value)` pairs, the member whose value `agree`s with the most others, and
+	/// those members (itself included); the first such member on a tie.
+	fn largest_group<V>(
+		items: &[(usize, V)],
+		agree: impl Fn(&V, &V) -> bool,
+	) -> Option<(usize, Vec<usize>)> {
+		let mut best: Option<(usize, Vec<usize>)> = None;
+		for (i, value) in items {
+			let group: Vec<usize> =
+				items.iter().filter(|(_, other)| agree(value, other)).map(|(j, _)| *j).collect();
+			if best.as_ref().is_none_or(|(_, b)| group.len() > b.len()) {
+				best = Some((*i, group));
+			}
+		}
+		best
 	}
 
 	/// Whether two outcomes agree within `tolerance` units of the last kept decimal: same

@@ -82,13 +82,12 @@ impl<T: Config> Pallet<T> {
 					if !Self::due_to_send(b"reveal", job_id, executor, now) {
 						continue;
 					}
-					let stored_key = key(b"computed", job_id, executor);
-					let stored = StorageValueRef::persistent(&stored_key);
-					if let Ok(Some(computed)) = stored.get::<Computed>() {
+					if let Some(computed) = Self::computed(job_id, executor) {
+						// The result hash is `blake2_256` of this encoding (`Outcome::hash`).
 						let encoded = computed.outcome.encode();
 						reveals.push(RevealItem {
 							job: job_id,
-							result_hash: computed.outcome.hash(),
+							result_hash: blake2_256(&encoded),
 							salt: computed.salt,
 							outcome: encoded.try_into().ok(),
 						});
@@ -134,11 +133,11 @@ impl<T: Config> Pallet<T> {
 
 	/// The job's outcome and salt: computed once (under a lock) and kept in off-chain storage.
 	fn compute(job_id: JobId, job: &Job<T>, executor: &T::AccountId) -> Option<Computed> {
-		let stored_key = key(b"computed", job_id, executor);
-		let stored = StorageValueRef::persistent(&stored_key);
-		if let Ok(Some(computed)) = stored.get::<Computed>() {
+		if let Some(computed) = Self::computed(job_id, executor) {
 			return Some(computed);
 		}
+		// Decoded before taking the lock, so that no early return leaves it held.
+		let inputs = Vec::<Tensor>::decode(&mut &job.inputs[..]).ok()?;
 		let running_key = key(b"running", job_id, executor);
 		let running = StorageValueRef::persistent(&running_key);
 		let claimed =
@@ -149,7 +148,6 @@ impl<T: Config> Pallet<T> {
 		if let Err(MutateStorageError::ValueFunctionFailed(())) = claimed {
 			return None;
 		}
-		let inputs = Vec::<Tensor>::decode(&mut &job.inputs[..]).ok()?;
 		let result = inference::run(job.model.id, inputs, job.model.output_decimals);
 		running.set(&false);
 		let outcome = match result {
@@ -160,8 +158,15 @@ impl<T: Config> Pallet<T> {
 			},
 		};
 		let computed = Computed { outcome, salt: offchain::random_seed() };
-		stored.set(&computed);
+		let stored_key = key(b"computed", job_id, executor);
+		StorageValueRef::persistent(&stored_key).set(&computed);
 		Some(computed)
+	}
+
+	/// What this node computed for `job` as `executor`, if it has run it.
+	fn computed(job_id: JobId, executor: &T::AccountId) -> Option<Computed> {
+		let stored_key = key(b"computed", job_id, executor);
+		StorageValueRef::persistent(&stored_key).get::<Computed>().ok().flatten()
 	}
 
 	fn send(call: Call<T>) {
