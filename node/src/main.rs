@@ -6,6 +6,7 @@ mod command;
 mod inference;
 mod inference_rpc;
 mod job_rpc;
+mod metrics;
 mod registry_rpc;
 mod rpc;
 mod service;

@@ -169,7 +169,10 @@ pub fn new_full<
 		inference,
 		config.base_path.path(),
 		config.role.is_authority(),
-		|store| Arc::new(crate::inference::ChainModels::new(client.clone(), store)),
+		config.prometheus_registry(),
+		|store, metrics| {
+			Arc::new(crate::inference::ChainModels::new(client.clone(), store, metrics))
+		},
 	)
 	.map_err(ServiceError::Other)?;
 
@@ -234,7 +237,11 @@ pub fn new_full<
 				// never see this extension, so the host functions answer them with an error.
 				custom_extensions: {
 					let host = inference.host.clone();
-					move |_| vec![Box::new(verity_engine::host::extension(host.clone())) as Box<_>]
+					move |_| {
+						let extension =
+							verity_primitives::inference::InferenceExt::new(host.clone());
+						vec![Box::new(extension) as Box<_>]
+					}
 				},
 			})?;
 		task_manager.spawn_handle().spawn(

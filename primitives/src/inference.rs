@@ -45,6 +45,25 @@ pub enum HostError {
 	ModelUnavailable,
 }
 
+/// Which of an executor's two votes a batch carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum VoteKind {
+	Commit,
+	Reveal,
+}
+
+/// What the off-chain worker did with its votes, told to the node (for its metrics) through
+/// [`inference::note`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum OffchainEvent {
+	/// A batch of `items` votes went to the transaction pool.
+	Submitted { kind: VoteKind, items: u32 },
+	/// The transaction pool refused a batch of `items` votes.
+	Refused { kind: VoteKind, items: u32 },
+	/// `items` votes sent earlier were not in a block in time and are sent again.
+	Resent { kind: VoteKind, items: u32 },
+}
+
 /// The node's side of the host functions, registered as [`InferenceExt`].
 #[cfg(not(substrate_runtime))]
 pub trait InferenceHost: Send + Sync {
@@ -55,6 +74,9 @@ pub trait InferenceHost: Send + Sync {
 		inputs: Vec<Tensor>,
 		output_decimals: u8,
 	) -> Result<Outcome, HostError>;
+
+	/// Takes note of what the off-chain worker did; nothing by default.
+	fn note(&self, _event: OffchainEvent) {}
 }
 
 #[cfg(not(substrate_runtime))]
@@ -88,6 +110,14 @@ pub trait Inference {
 		match self.extension::<InferenceExt>() {
 			Some(ext) => ext.0.run(model, inputs, output_decimals),
 			None => Err(HostError::NotInOffchainWorker),
+		}
+	}
+
+	/// Tells the node what the off-chain worker did with its votes (for the node's metrics).
+	/// Does nothing outside an off-chain worker.
+	fn note(&mut self, event: PassFatPointerAndDecode<OffchainEvent>) {
+		if let Some(ext) = self.extension::<InferenceExt>() {
+			ext.0.note(event)
 		}
 	}
 }

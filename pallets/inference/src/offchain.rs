@@ -25,10 +25,23 @@ use polkadot_sdk::{
 		RuntimeAppPublic,
 	},
 };
-use verity_primitives::{canonical::Outcome, executor::ExecutorId, inference::inference, Tensor};
+use verity_primitives::{
+	canonical::Outcome,
+	executor::ExecutorId,
+	inference::{inference, OffchainEvent, VoteKind},
+	Tensor,
+};
 
 /// Blocks after which an unanswered batch item is sent again.
 pub const RESEND_AFTER: u32 = 3;
+
+/// Most batches of each kind one executor sends per block (each of up to `MaxBatch` items).
+pub const MAX_BATCHES: usize = 16;
+
+/// How long (ms) the lock on running a job holds: longer than any inference (the engine stops
+/// one at its time limit) and most model downloads. A node stopped while holding it runs the job
+/// again once it lapses.
+pub const LOCK_LAPSES_AFTER_MS: u64 = 60_000;
 
 /// What this node computed for a job: kept until the job is revealed.
 #[derive(Encode, Decode)]
@@ -37,7 +50,8 @@ struct Computed {
 	salt: [u8; 32],
 }
 
-fn key(kind: &[u8], job: JobId, executor: &impl Encode) -> Vec<u8> {
+/// The off-chain storage key of `kind` (commit, reveal, running, computed) for `job`.
+pub(crate) fn key(kind: &[u8], job: JobId, executor: &impl Encode) -> Vec<u8> {
 	(b"verity::inference::", kind, job, executor).encode()
 }
 
@@ -56,33 +70,41 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn serve(executor: &T::AccountId, id: &ExecutorId, now: BlockNumberFor<T>) {
-		let max = T::MaxBatch::get() as usize;
+		let max = (T::MaxBatch::get() as usize).max(1);
+		let most = max.saturating_mul(MAX_BATCHES);
 		let mut commits = Vec::new();
 		let mut reveals = Vec::new();
+		// Whether each item was sent before.
+		let (mut commits_resent, mut reveals_resent) = (Vec::new(), Vec::new());
 		for job_id in PendingByExecutor::<T>::iter_key_prefix(executor) {
 			let Some(job) = Jobs::<T>::get(job_id) else { continue };
 			let Some(index) = job.committee.iter().position(|m| m == executor) else { continue };
 			match job.phase {
-				Phase::Commit if job.commits[index].is_none() && commits.len() < max => {
-					if !Self::due_to_send(b"commit", job_id, executor, now) {
+				Phase::Commit if job.commits[index].is_none() && commits.len() < most => {
+					let Some(resend) = Self::due_to_send(b"commit", job_id, executor, now) else {
 						continue;
-					}
+					};
 					if let Some(computed) = Self::compute(job_id, &job, executor) {
 						let commitment = blake2_256(
 							&(computed.outcome.hash(), computed.salt, executor.clone()).encode(),
 						);
 						commits.push((job_id, commitment));
+						commits_resent.push(resend);
+					} else {
+						// Not run (yet): not sent either, so a later try is not a resend.
+						StorageValueRef::persistent(&key(b"commit", job_id, executor)).clear();
 					}
 				},
 				Phase::Reveal
 					if job.commits[index].is_some()
 						&& job.reveals[index] == RevealSlot::Pending
-						&& reveals.len() < max =>
+						&& reveals.len() < most =>
 				{
-					if !Self::due_to_send(b"reveal", job_id, executor, now) {
+					let Some(resend) = Self::due_to_send(b"reveal", job_id, executor, now) else {
 						continue;
-					}
+					};
 					if let Some(computed) = Self::computed(job_id, executor) {
+						reveals_resent.push(resend);
 						// The result hash is `blake2_256` of this encoding (`Outcome::hash`).
 						let encoded = computed.outcome.encode();
 						reveals.push(RevealItem {
@@ -96,39 +118,47 @@ impl<T: Config> Pallet<T> {
 				_ => {},
 			}
 		}
-		if !commits.is_empty() {
-			let commits: CommitsOf<T> = commits.try_into().unwrap_or_default();
+		for (batch, resent) in commits.chunks(max).zip(commits_resent.chunks(max)) {
+			let commits: CommitsOf<T> = batch.to_vec().try_into().unwrap_or_default();
 			let payload = (b"verity/commit", executor, &commits).encode();
 			if let Some(signature) = id.sign(&payload) {
-				Self::send(Call::commit_results { executor: executor.clone(), commits, signature });
+				let call = Call::commit_results { executor: executor.clone(), commits, signature };
+				Self::send(call, VoteKind::Commit, batch.len() as u32, resent);
 			}
 		}
-		if !reveals.is_empty() {
-			let reveals: RevealsOf<T> = reveals.try_into().unwrap_or_default();
+		for (batch, resent) in reveals.chunks(max).zip(reveals_resent.chunks(max)) {
+			let reveals: RevealsOf<T> = batch.to_vec().try_into().unwrap_or_default();
 			let payload = (b"verity/reveal", executor, &reveals).encode();
 			if let Some(signature) = id.sign(&payload) {
-				Self::send(Call::reveal_results { executor: executor.clone(), reveals, signature });
+				let call = Call::reveal_results { executor: executor.clone(), reveals, signature };
+				Self::send(call, VoteKind::Reveal, batch.len() as u32, resent);
 			}
 		}
 	}
 
-	/// Whether to send (again) an item for `job`: not sent, or sent `RESEND_AFTER` blocks ago.
-	/// Marks it sent at `now`.
+	/// Whether to send an item for `job`: `None` if it was sent less than [`RESEND_AFTER`]
+	/// blocks ago, else `Some(resend)`, `resend` telling whether it was sent before (and so did
+	/// not make it into a block). Marks it sent at `now`.
 	fn due_to_send(
 		kind: &[u8],
 		job: JobId,
 		executor: &T::AccountId,
 		now: BlockNumberFor<T>,
-	) -> bool {
+	) -> Option<bool> {
 		let sent_key = key(kind, job, executor);
 		let sent = StorageValueRef::persistent(&sent_key);
+		let mut resend = false;
 		let result = sent.mutate(
 			|last: Result<Option<BlockNumberFor<T>>, StorageRetrievalError>| match last {
 				Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),
+				Ok(Some(_)) => {
+					resend = true;
+					Ok(now)
+				},
 				_ => Ok(now),
 			},
 		);
-		result.is_ok()
+		result.is_ok().then_some(resend)
 	}
 
 	/// The job's outcome and salt: computed once (under a lock) and kept in off-chain storage.
@@ -138,18 +168,21 @@ impl<T: Config> Pallet<T> {
 		}
 		// Decoded before taking the lock, so that no early return leaves it held.
 		let inputs = Vec::<Tensor>::decode(&mut &job.inputs[..]).ok()?;
+		// The lock holds the time (ms) it lapses at, so that a node stopped while running a job
+		// runs it again after a restart.
 		let running_key = key(b"running", job_id, executor);
 		let running = StorageValueRef::persistent(&running_key);
+		let now_ms = offchain::timestamp().unix_millis();
 		let claimed =
-			running.mutate(|state: Result<Option<bool>, StorageRetrievalError>| match state {
-				Ok(Some(true)) => Err(()),
-				_ => Ok(true),
+			running.mutate(|until: Result<Option<u64>, StorageRetrievalError>| match until {
+				Ok(Some(until)) if now_ms < until => Err(()),
+				_ => Ok(now_ms.saturating_add(LOCK_LAPSES_AFTER_MS)),
 			});
 		if let Err(MutateStorageError::ValueFunctionFailed(())) = claimed {
 			return None;
 		}
 		let result = inference::run(job.model.id, inputs, job.model.output_decimals);
-		running.set(&false);
+		running.set(&0u64);
 		let outcome = match result {
 			Ok(outcome) => outcome,
 			Err(e) => {
@@ -169,10 +202,19 @@ impl<T: Config> Pallet<T> {
 		StorageValueRef::persistent(&stored_key).get::<Computed>().ok().flatten()
 	}
 
-	fn send(call: Call<T>) {
+	/// Sends a batch of `items` votes, `resent` telling which were sent before, and tells the
+	/// node.
+	fn send(call: Call<T>, kind: VoteKind, items: u32, resent: &[bool]) {
+		let resent = resent.iter().filter(|r| **r).count() as u32;
+		if resent > 0 {
+			inference::note(OffchainEvent::Resent { kind, items: resent });
+		}
 		let xt = T::create_authorized_transaction(call.into());
-		if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_err() {
-			log::warn!(target: "verity::inference", "the transaction pool refused a batch");
+		if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok() {
+			inference::note(OffchainEvent::Submitted { kind, items });
+		} else {
+			log::warn!(target: "verity::inference", "the transaction pool refused a {kind:?} batch");
+			inference::note(OffchainEvent::Refused { kind, items });
 		}
 	}
 }
