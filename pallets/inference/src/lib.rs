@@ -57,6 +57,8 @@ mod benchmarking;
 mod mock;
 mod offchain;
 #[cfg(test)]
+mod offchain_tests;
+#[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;

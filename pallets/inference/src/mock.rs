@@ -2,15 +2,18 @@
 //! a consumer that records completed jobs.
 
 use crate as pallet_inference;
+use codec::Encode;
 use core::cell::RefCell;
 use polkadot_sdk::{
 	frame_support::{derive_impl, parameter_types, traits::Hooks},
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
 	sp_core::{sr25519, Pair},
+	sp_io::hashing::blake2_256,
 	sp_runtime::{BuildStorage, Weight},
 };
 use verity_primitives::{
+	canonical::Outcome,
 	executor::ExecutorId,
 	model::{ModelLookup, ModelUnavailable, RunnableModel},
 	tensor::{DType, Dim, TensorSpec},
@@ -68,6 +71,13 @@ impl pallet_balances::Config for Test {
 
 pub const MODEL: ModelId = [1; 32];
 pub const RETIRED_MODEL: ModelId = [2; 32];
+
+/// The bundled `linear_regressor` model, which the off-chain worker tests run for real.
+pub const LINEAR_ONNX: &[u8] = include_bytes!("../../../models/linear_regressor.onnx");
+
+pub fn linear_model() -> ModelId {
+	polkadot_sdk::sp_io::hashing::blake2_256(LINEAR_ONNX)
+}
 pub const MODEL_OWNER: AccountId = 100;
 pub const MODEL_FEE: Balance = 50;
 pub const TOLERANCE: u64 = 2;
@@ -91,6 +101,19 @@ impl ModelLookup<AccountId, Balance> for Models {
 				tolerance: TOLERANCE,
 			}),
 			RETIRED_MODEL => Err(ModelUnavailable::NotRunnable),
+			linear if linear == linear_model() => Ok(RunnableModel {
+				owner: MODEL_OWNER,
+				fee: MODEL_FEE,
+				inputs: vec![TensorSpec {
+					name: b"x".to_vec().try_into().unwrap(),
+					dtype: DType::F32,
+					shape: vec![Dim::Dynamic, Dim::Fixed(10)].try_into().unwrap(),
+				}]
+				.try_into()
+				.unwrap(),
+				output_decimals: 6,
+				tolerance: 0,
+			}),
 			_ => Err(ModelUnavailable::NotFound),
 		}
 	}
@@ -237,4 +260,39 @@ pub fn next_block() -> Weight {
 	let next = System::block_number() + 1;
 	System::set_block_number(next);
 	Inference::on_initialize(next)
+}
+
+/// The salt test executors commit with.
+pub fn salt(executor: AccountId) -> [u8; 32] {
+	[executor as u8 ^ 0x5a; 32]
+}
+
+/// `executor`'s commit of `outcome` for `job`, signed with its key.
+pub fn commit_call(executor: AccountId, job: crate::JobId, outcome: &Outcome) -> RuntimeCall {
+	let commitment = blake2_256(&(outcome.hash(), salt(executor), executor).encode());
+	let commits: crate::CommitsOf<Test> = vec![(job, commitment)].try_into().unwrap();
+	let signature = key_pair(executor).sign(&(b"verity/commit", executor, &commits).encode());
+	RuntimeCall::Inference(crate::Call::commit_results {
+		executor,
+		commits,
+		signature: signature.into(),
+	})
+}
+
+/// `executor`'s reveal of `outcome` for `job`, signed with its key.
+pub fn reveal_call(executor: AccountId, job: crate::JobId, outcome: &Outcome) -> RuntimeCall {
+	let reveals: crate::RevealsOf<Test> = vec![crate::RevealItem {
+		job,
+		result_hash: outcome.hash(),
+		salt: salt(executor),
+		outcome: Some(outcome.encode().try_into().unwrap()),
+	}]
+	.try_into()
+	.unwrap();
+	let signature = key_pair(executor).sign(&(b"verity/reveal", executor, &reveals).encode());
+	RuntimeCall::Inference(crate::Call::reveal_results {
+		executor,
+		reveals,
+		signature: signature.into(),
+	})
 }

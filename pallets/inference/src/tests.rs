@@ -9,7 +9,6 @@ use polkadot_sdk::{
 	},
 	frame_system::RawOrigin,
 	sp_core::Pair,
-	sp_io::hashing::blake2_256,
 	sp_runtime::transaction_validity::{InvalidTransaction, TransactionSource},
 };
 use verity_primitives::{
@@ -48,38 +47,6 @@ fn success(values: &[i64]) -> Outcome {
 		shape: vec![1, values.len() as u32],
 		data: CanonicalData::Fixed(values.to_vec()),
 	}])
-}
-
-fn salt(executor: AccountId) -> [u8; 32] {
-	[executor as u8 ^ 0x5a; 32]
-}
-
-fn commit_call(executor: AccountId, job: JobId, outcome: &Outcome) -> RuntimeCall {
-	let commitment = blake2_256(&(outcome.hash(), salt(executor), executor).encode());
-	let commits: CommitsOf<Test> = vec![(job, commitment)].try_into().unwrap();
-	let signature = key_pair(executor).sign(&(b"verity/commit", executor, &commits).encode());
-	RuntimeCall::Inference(crate::Call::commit_results {
-		executor,
-		commits,
-		signature: signature.into(),
-	})
-}
-
-fn reveal_call(executor: AccountId, job: JobId, outcome: &Outcome) -> RuntimeCall {
-	let reveals: RevealsOf<Test> = vec![crate::RevealItem {
-		job,
-		result_hash: outcome.hash(),
-		salt: salt(executor),
-		outcome: Some(outcome.encode().try_into().unwrap()),
-	}]
-	.try_into()
-	.unwrap();
-	let signature = key_pair(executor).sign(&(b"verity/reveal", executor, &reveals).encode());
-	RuntimeCall::Inference(crate::Call::reveal_results {
-		executor,
-		reveals,
-		signature: signature.into(),
-	})
 }
 
 /// Authorizes `call` as the transaction pool would, then dispatches it.
