@@ -1,10 +1,104 @@
 // Shared by the zombienet js scripts.
 
+const fs = require("fs");
+const path = require("path");
 const { chainTensor } = require("../../scripts/lib/chain.js");
+const { ApiPromise, WsProvider } = require("@polkadot/api");
+
+const ROOT = path.join(__dirname, "..", "..");
 
 /** Fails the zombienet step with `message` unless `condition` holds. */
 function check(condition, message) {
 	if (!condition) throw new Error(message);
 }
 
-module.exports = { check, chainTensor };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A bundled model's Python onnxruntime fixture (`models/<name>.fixtures.json`). */
+function fixture(name) {
+	return JSON.parse(fs.readFileSync(path.join(ROOT, "models", `${name}.fixtures.json`)));
+}
+
+/**
+ * Submits `jobs` ({ model: id, inputs: JSON tensors, committee }) from `signer` at once, each
+ * with its quoted fee as the most it pays. Resolves when all are in blocks, to the jobs with
+ * `id`, `quote` and `block` (where `submit_job` was included), and the transaction fees paid.
+ */
+async function submitJobs(api, signer, jobs) {
+	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
+	let txFees = 0n;
+	const submitted = await Promise.all(
+		jobs.map(async (job) => {
+			const quote = (await api.call.inferenceApi.feeEstimate(job.model, job.committee)).unwrap().toBigInt();
+			return new Promise((resolve, reject) => {
+				api.tx.inference
+					.submitJob(job.model, job.inputs.map(chainTensor), job.committee, quote)
+					.signAndSend(signer, { nonce: nonce++ }, ({ status, events, dispatchError }) => {
+						if (dispatchError) reject(new Error(`submit_job: ${dispatchError.toString()}`));
+						else if (status.isInBlock) {
+							const e = events.find(({ event }) => api.events.inference.JobSubmitted.is(event));
+							const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+							txFees += paid.event.data.actualFee.toBigInt();
+							resolve({ ...job, id: e.event.data.job.toNumber(), quote, block: status.asInBlock.toHex() });
+						}
+					})
+					.catch(reject);
+			});
+		}),
+	);
+	return { submitted, txFees };
+}
+
+/**
+ * Polls `inference_job` on `rpc` (a WsProvider) until every job in `ids` is Completed or
+ * Failed, or `seconds` pass (then throws). Resolves to the final views, by id.
+ */
+async function waitForJobs(rpc, ids, seconds) {
+	const deadline = Date.now() + seconds * 1000;
+	const done = new Map();
+	for (;;) {
+		for (const id of ids) {
+			if (done.has(id)) continue;
+			const view = await rpc.send("inference_job", [id]);
+			if (view.phase === "Completed" || view.phase === "Failed") done.set(id, view);
+		}
+		if (done.size === ids.length) return done;
+		check(Date.now() < deadline, `${done.size} of ${ids.length} jobs finished within ${seconds} s`);
+		await sleep(1000);
+	}
+}
+
+/**
+ * @polkadot/api on node `nodeName`, and a raw RPC provider (for Verity's RPC methods) on node
+ * `rpcNode`; `close()` disconnects both.
+ */
+async function connect(networkInfo, nodeName, rpcNode = nodeName) {
+	const api = await ApiPromise.create({ provider: new WsProvider(networkInfo.nodesByName[nodeName].wsUri), noInitWarn: true });
+	const rpc = new WsProvider(networkInfo.nodesByName[rpcNode].wsUri);
+	await rpc.isReady;
+	return { api, rpc, close: async () => Promise.all([rpc.disconnect(), api.disconnect()]) };
+}
+
+/** Free and held balance of `address`, as BigInts. */
+async function balance(api, address) {
+	const { data } = await api.query.system.account(address);
+	return { free: data.free.toBigInt(), held: data.reserved.toBigInt() };
+}
+
+/**
+ * The node's Prometheus metrics whose names start with `prefix`, as a Map from the sample
+ * (`name` or `name{label="value",...}`, without the `chain` label every sample has) to its value.
+ */
+async function metrics(prometheusUri, prefix = "verity_") {
+	const text = await (await fetch(prometheusUri)).text();
+	const samples = new Map();
+	for (const line of text.split("\n")) {
+		const m = line.match(/^(\w+)(?:\{(.*)\})? (\S+)$/);
+		if (!m || !m[1].startsWith(prefix)) continue;
+		const labels = (m[2] || "").split(",").filter((l) => l && !l.startsWith("chain="));
+		samples.set(labels.length ? `${m[1]}{${labels.join(",")}}` : m[1], Number(m[3]));
+	}
+	return samples;
+}
+
+module.exports = { ROOT, check, sleep, fixture, chainTensor, connect, submitJobs, waitForJobs, balance, metrics };

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Jobs on the 3-validator network (zombienet, native provider; prints numbers, not a test):
+#   latency:    jobs submitted one per block, committee 3: blocks and seconds from the block
+#               that includes `submit_job` to the block with `JobCompleted` (median, p95);
+#   saturation: a burst of linear_regressor jobs, committee 3: completed jobs per block.
+#
+# Usage: scripts/bench-jobs.sh [latency jobs (default 30)] [burst jobs (default 1500)]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+latency_jobs="${1:-30}"
+burst_jobs="${2:-1500}"
+[ -f "$ORT_DYLIB_PATH" ] || fail "ONNX Runtime not found at $ORT_DYLIB_PATH: run scripts/setup.sh"
+[ -x "$VERITY_ROOT/zombienet/node_modules/.bin/zombienet" ] || fail "zombienet is not installed: run scripts/setup.sh"
+build_all
+export VERITY_NODE="$CARGO_TARGET_DIR/release/verity-node"
+
+network="$(mktemp -d "${TMPDIR:-/tmp}/verity-bench-jobs.XXXXXX")"
+step "starting the 3-validator network (files in $network)"
+(cd "$VERITY_ROOT/zombienet" &&
+	exec node_modules/.bin/zombienet --provider native --logType silent --force --dir "$network/net" \
+		spawn networks/local-3-validators.toml) >"$network/zombienet.log" 2>&1 &
+zombienet=$!
+stop() {
+	kill "$zombienet" 2>/dev/null || true
+	wait "$zombienet" 2>/dev/null || true
+	pkill -f -- "$network/net" 2>/dev/null || true
+}
+trap stop EXIT
+for _ in $(seq 1 120); do
+	[ -f "$network/net/zombie.json" ] && break
+	kill -0 "$zombienet" 2>/dev/null || fail "zombienet stopped: $(tail -5 "$network/zombienet.log")"
+	sleep 1
+done
+[ -f "$network/net/zombie.json" ] || fail "the network did not start within 120 s (see $network/zombienet.log)"
+
+step "benchmark ($(nproc) cores, 3 validators on this machine)"
+node "$VERITY_ROOT/scripts/bench/bench-jobs.js" "$network/net/zombie.json" "$latency_jobs" "$burst_jobs"
