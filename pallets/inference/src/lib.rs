@@ -517,10 +517,11 @@ pub mod pallet {
 			executor: T::AccountId,
 			commits: CommitsOf<T>,
 			signature: ExecutorSignature,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let _ = signature;
 			let now = frame_system::Pallet::<T>::block_number();
+			let (items, mut applied) = (commits.len() as u32, 0u32);
 			for (job_id, commitment) in commits {
 				// Items that went stale since authorization (another batch of the same member
 				// in the same block, a phase change) are skipped, not allowed to void the rest.
@@ -532,13 +533,15 @@ pub mod pallet {
 					continue;
 				}
 				job.commits[index] = Some(commitment);
+				applied += 1;
 				Self::deposit_event(Event::Committed { job: job_id, executor: executor.clone() });
 				if job.commits.iter().all(Option::is_some) {
 					Self::open_reveal(job_id, &mut job, now);
 				}
 				Jobs::<T>::insert(job_id, job);
 			}
-			Ok(())
+			Ok(Some(Self::batch_weight(T::WeightInfo::commit_results(applied), items - applied))
+				.into())
 		}
 
 		/// Reveals `executor`'s results. Unsigned: `signature` is the executor's inference
@@ -562,10 +565,11 @@ pub mod pallet {
 			executor: T::AccountId,
 			reveals: RevealsOf<T>,
 			signature: ExecutorSignature,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let _ = signature;
 			let now = frame_system::Pallet::<T>::block_number();
+			let (items, mut applied) = (reveals.len() as u32, 0u32);
 			for item in reveals {
 				let job_id = item.job;
 				// Stale items are skipped (see `commit_results`).
@@ -608,8 +612,10 @@ pub mod pallet {
 					Self::resolve(job_id, &mut job, now);
 				}
 				Jobs::<T>::insert(job_id, job);
+				applied += 1;
 			}
-			Ok(())
+			Ok(Some(Self::batch_weight(T::WeightInfo::reveal_results(applied), items - applied))
+				.into())
 		}
 
 		/// Adds an executor with its inference key. Origin: `ExecutorOrigin`.
@@ -739,6 +745,12 @@ pub mod pallet {
 			None
 		}
 
+		/// The weight of a batch of which `skipped` items were stale: the applied items' weight
+		/// and one job read for each skipped one (charged up front for all, refunded to this).
+		fn batch_weight(applied: Weight, skipped: u32) -> Weight {
+			applied.saturating_add(T::DbWeight::get().reads(skipped.into()))
+		}
+
 		/// Checks an unsigned batch: a known executor, its inference key's signature over
 		/// `payload`, distinct jobs, each in `phase` with the executor on its committee and
 		/// not done yet.
@@ -788,7 +800,12 @@ pub mod pallet {
 			.unwrap_or(u64::MAX);
 			ValidTransaction::with_tag_prefix("VerityInference")
 				.priority(T::UnsignedPriority::get())
-				.and_provides((tag, executor, jobs))
+				// The signature (randomised: a new one each time the executor sends the batch)
+				// makes each sending its own transaction, so that a batch sent again after a peer
+				// dropped the first (it had not yet imported the block the batch depends on) is
+				// not refused as a duplicate where the first still waits. Whichever lands first
+				// applies; the other's items are then stale and skipped.
+				.and_provides((tag, executor, jobs, signature))
 				.longevity(window.max(1))
 				.propagate(true)
 				.build()

@@ -9,7 +9,9 @@
 //! - every job in the reveal phase that it committed to and has not revealed is revealed in one
 //!   `reveal_results` batch.
 //!
-//! A batch that does not make it into a block is sent again after [`RESEND_AFTER`] blocks. A job
+//! Votes go out [`SEND_DELAY_MS`] after the worker starts, so that the other validators have
+//! imported the block they depend on. A batch that does not make it into a block is sent again
+//! after [`RESEND_AFTER`] blocks. A job
 //! the node cannot run (no engine, model unavailable) is skipped: the member misses it.
 
 use super::*;
@@ -18,6 +20,7 @@ use codec::{Decode, Encode};
 use frame_support::traits::Get;
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
 use polkadot_sdk::{
+	sp_core::offchain::Timestamp,
 	sp_io::{hashing::blake2_256, offchain},
 	sp_runtime::{
 		offchain::storage::{MutateStorageError, StorageRetrievalError, StorageValueRef},
@@ -32,8 +35,15 @@ use verity_primitives::{
 	Tensor,
 };
 
-/// Blocks after which an unanswered batch item is sent again.
-pub const RESEND_AFTER: u32 = 3;
+/// Blocks after which an unanswered batch item is sent again: a vote not in the next block was
+/// most likely dropped by the peers that validated it before importing the block it depends on.
+pub const RESEND_AFTER: u32 = 1;
+
+/// How long (ms) after the worker starts, once the block is imported here, its votes wait before
+/// going out: long enough for the other validators to import the block too (a peer that has not
+/// drops a vote for a job it does not know yet, or one not yet in the right phase), short
+/// enough for the next block's author, a slot (3 s) later, to include them.
+pub const SEND_DELAY_MS: u64 = 1_000;
 
 /// Most batches of each kind one executor sends per block (each of up to `MaxBatch` items).
 pub const MAX_BATCHES: usize = 16;
@@ -62,14 +72,15 @@ impl<T: Config> Pallet<T> {
 		if local.is_empty() {
 			return;
 		}
+		let send_from = offchain::timestamp().unix_millis().saturating_add(SEND_DELAY_MS);
 		for (executor, id) in Executors::<T>::get() {
 			if local.contains(&id) {
-				Self::serve(&executor, &id, now);
+				Self::serve(&executor, &id, now, send_from);
 			}
 		}
 	}
 
-	fn serve(executor: &T::AccountId, id: &ExecutorId, now: BlockNumberFor<T>) {
+	fn serve(executor: &T::AccountId, id: &ExecutorId, now: BlockNumberFor<T>, send_from: u64) {
 		let max = (T::MaxBatch::get() as usize).max(1);
 		let most = max.saturating_mul(MAX_BATCHES);
 		let mut commits = Vec::new();
@@ -117,6 +128,9 @@ impl<T: Config> Pallet<T> {
 				},
 				_ => {},
 			}
+		}
+		if !commits.is_empty() || !reveals.is_empty() {
+			offchain::sleep_until(Timestamp::from_unix_millis(send_from));
 		}
 		for (batch, resent) in commits.chunks(max).zip(commits_resent.chunks(max)) {
 			let commits: CommitsOf<T> = batch.to_vec().try_into().unwrap_or_default();

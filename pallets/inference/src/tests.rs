@@ -540,10 +540,16 @@ fn items_gone_stale_after_authorization_are_skipped_and_the_rest_applied() {
 		commit(member, first, &success(&[1]));
 		let before = Jobs::<Test>::get(first).unwrap();
 		// Both authorized earlier; by dispatch `first` is already committed.
-		use polkadot_sdk::sp_runtime::traits::Dispatchable;
-		assert_ok!(
-			commit_batch_call(member, &[first, second]).dispatch(RawOrigin::Authorized.into())
-		);
+		use crate::weights::WeightInfo;
+		use polkadot_sdk::{frame_support::traits::Get, sp_runtime::traits::Dispatchable};
+		let info = commit_batch_call(member, &[first, second])
+			.dispatch(RawOrigin::Authorized.into())
+			.expect("the batch dispatches");
+		// Charged for the applied item and one read for the skipped one.
+		type DbWeight = <Test as polkadot_sdk::frame_system::Config>::DbWeight;
+		let read = <DbWeight as Get<polkadot_sdk::frame_support::weights::RuntimeDbWeight>>::get()
+			.reads(1);
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::commit_results(1) + read));
 		assert_eq!(Jobs::<Test>::get(first).unwrap().commits, before.commits);
 		assert_eq!(Jobs::<Test>::get(second).unwrap().commits[0], Some([9u8; 32]));
 	});
