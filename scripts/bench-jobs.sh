@@ -2,14 +2,18 @@
 # Jobs on the 3-validator network (zombienet, native provider; prints numbers, not a test):
 #   latency:    jobs submitted one per block, committee 3: blocks and seconds from the block
 #               that includes `submit_job` to the block with `JobCompleted` (median, p95);
-#   saturation: a burst of linear_regressor jobs, committee 3: completed jobs per block.
+#   saturation: a burst of linear_regressor jobs, committee 3: completed jobs per block;
+#   sustained:  linear_regressor jobs sent on every block: submitted and completed per block.
 #
 # Usage: scripts/bench-jobs.sh [latency jobs (default 30)] [burst jobs (default 1500)]
+#                              [sustained jobs per block (default 200)] [sustained blocks (default 20)]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 latency_jobs="${1:-30}"
 burst_jobs="${2:-1500}"
+per_block="${3:-200}"
+blocks="${4:-20}"
 [ -f "$ORT_DYLIB_PATH" ] || fail "ONNX Runtime not found at $ORT_DYLIB_PATH: run scripts/setup.sh"
 [ -x "$VERITY_ROOT/zombienet/node_modules/.bin/zombienet" ] || fail "zombienet is not installed: run scripts/setup.sh"
 build_all
@@ -35,4 +39,4 @@ done
 [ -f "$network/net/zombie.json" ] || fail "the network did not start within 120 s (see $network/zombienet.log)"
 
 step "benchmark ($(nproc) cores, 3 validators on this machine)"
-node "$VERITY_ROOT/scripts/bench/bench-jobs.js" "$network/net/zombie.json" "$latency_jobs" "$burst_jobs"
+node "$VERITY_ROOT/scripts/bench/bench-jobs.js" "$network/net/zombie.json" "$latency_jobs" "$burst_jobs" "$per_block" "$blocks"

@@ -3,7 +3,10 @@
 //     blocks and seconds from the block that includes `submit_job` to the block with `JobCompleted`;
 //  2. saturation: a burst of linear_regressor jobs, committee 3, from six accounts at once;
 //     completed jobs per block while they drain.
-// Prints numbers; asserts nothing. Usage: node bench-jobs.js <zombie.json> [latency jobs] [burst jobs]
+//  3. sustained (if asked): a number of linear_regressor jobs sent on each new block for a number of
+//     blocks; submitted and completed jobs per block in the steady state.
+// Prints numbers; asserts nothing.
+// Usage: node bench-jobs.js <zombie.json> [latency jobs] [burst jobs] [sustained per block] [blocks]
 
 "use strict";
 
@@ -134,9 +137,63 @@ async function saturation(api, chain, count) {
 	return [...chain.blocks.values()].filter((b) => b.number >= firstBlock).sort((a, b) => a.number - b.number);
 }
 
+/** `perBlock` linear_regressor jobs sent on each new block for `blocks` blocks. */
+async function sustained(api, chain, perBlock, blocks) {
+	const keyring = new Keyring({ type: "sr25519" });
+	const senders = ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"].map((s) => keyring.addFromUri(s));
+	const linear = fixture("linear_regressor");
+	const quote = (await api.call.inferenceApi.feeEstimate(linear.model_id, 3)).unwrap().toBigInt();
+	const total = perBlock * blocks;
+	process.stdout.write(`  signing ${total} submit_job transactions...`);
+	const signed = await Promise.all(
+		senders.map(async (s, k) => {
+			const nonce = (await api.rpc.system.accountNextIndex(s.address)).toNumber();
+			const n = Math.ceil(total / senders.length);
+			const work = Array.from({ length: n }, (_, i) => ({ model: linear.model_id, inputs: linear.cases[(i + k) % linear.cases.length].inputs, quote }));
+			return signedJobs(api, s, work, nonce);
+		}),
+	);
+	const queue = [];
+	for (let i = 0; queue.length < total; i++) for (const b of signed) if (b[i] && queue.length < total) queue.push(b[i]);
+	process.stdout.write(" sending one share per block\n");
+	const firstBlock = Math.max(0, ...chain.blocks.keys()) + 1;
+	let sent = 0;
+	let sending = Promise.resolve();
+	await new Promise((resolve) => {
+		chain.onBlock(() => {
+			if (sent >= total) return resolve();
+			const share = queue.slice(sent, sent + perBlock);
+			sent += share.length;
+			sending = sending.then(() => Promise.all(share.map((tx) => api.rpc.author.submitExtrinsic(tx).catch(() => null))));
+			process.stdout.write(`\r  sent ${sent}/${total}   `);
+		});
+	});
+	await sending;
+	const deadline = Date.now() + 120_000;
+	for (;;) {
+		const range = [...chain.blocks.values()].filter((b) => b.number >= firstBlock);
+		const submitted = range.reduce((n, b) => n + b.submitted.length, 0);
+		const finished = range.reduce((n, b) => n + b.completed.length + b.failed.length, 0);
+		if (finished >= submitted || Date.now() > deadline) break;
+		await sleep(2000);
+	}
+	process.stdout.write("\n");
+	return [...chain.blocks.values()].filter((b) => b.number >= firstBlock).sort((a, b) => a.number - b.number);
+}
+
+function table(range, maxWeight) {
+	console.log("  block  extrinsics  submitted  completed  failed  normal weight");
+	for (const b of range) {
+		const pct = Number((b.normalWeight * 1000n) / maxWeight) / 10;
+		console.log(`  ${String(b.number).padStart(5)}  ${String(b.extrinsics).padStart(10)}  ${String(b.submitted.length).padStart(9)}  ${String(b.completed.length).padStart(9)}  ${String(b.failed.length).padStart(6)}  ${pct.toFixed(1).padStart(12)}%`);
+	}
+}
+
 async function main() {
-	const [networkFile, latencyJobs = "30", burstJobs = "1500"] = process.argv.slice(2);
-	if (!networkFile) throw new Error("usage: bench-jobs.js <zombie.json> [latency jobs] [burst jobs]");
+	const [networkFile, latencyJobs = "30", burstJobs = "1500", perBlock = "0", blocks = "20"] = process.argv.slice(2);
+	if (!networkFile) throw new Error("usage: bench-jobs.js <zombie.json> [latency jobs] [burst jobs] [sustained jobs per block] [sustained blocks]");
+	const sustainedPerBlock = Number(perBlock);
+	const sustainedBlocks = Number(blocks);
 	const network = JSON.parse(fs.readFileSync(networkFile));
 	await cryptoWaitReady();
 	const api = await ApiPromise.create({ provider: new WsProvider(network.nodesByName.alice.wsUri), noInitWarn: true });
@@ -152,11 +209,7 @@ async function main() {
 
 	console.log(`saturation: ${burstJobs} linear_regressor jobs at once, committee 3, from 6 accounts`);
 	const range = await saturation(api, chain, Number(burstJobs));
-	console.log("  block  extrinsics  submitted  completed  failed  normal weight");
-	for (const b of range) {
-		const pct = Number((b.normalWeight * 1000n) / maxWeight) / 10;
-		console.log(`  ${String(b.number).padStart(5)}  ${String(b.extrinsics).padStart(10)}  ${String(b.submitted.length).padStart(9)}  ${String(b.completed.length).padStart(9)}  ${String(b.failed.length).padStart(6)}  ${pct.toFixed(1).padStart(12)}%`);
-	}
+	table(range, maxWeight);
 	const completed = range.map((b) => b.completed.length);
 	const busy = range.filter((b) => b.completed.length > 0);
 	const total = completed.reduce((a, b) => a + b, 0);
@@ -167,6 +220,17 @@ async function main() {
 	if (first && last) {
 		const span = last.number - first.number + 1;
 		console.log(`  whole burst: ${span} blocks from first submission to last completion = ${(total / span).toFixed(1)} completed jobs per block`);
+	}
+
+	if (sustainedPerBlock > 0) {
+		console.log(`sustained: ${sustainedPerBlock} linear_regressor jobs sent on each of ${sustainedBlocks} blocks, committee 3`);
+		const run = await sustained(api, chain, sustainedPerBlock, sustainedBlocks);
+		table(run, maxWeight);
+		// The steady state: past the pipeline's first blocks, while jobs were still being sent.
+		const steady = run.slice(3, sustainedBlocks);
+		const sum = (f) => steady.reduce((n, b) => n + f(b), 0);
+		const n = Math.max(1, steady.length);
+		console.log(`  steady state (blocks ${steady[0]?.number}..${steady[steady.length - 1]?.number}): ${(sum((b) => b.submitted.length) / n).toFixed(1)} submitted and ${(sum((b) => b.completed.length) / n).toFixed(1)} completed per block (${sum((b) => b.failed.length)} failed)`);
 	}
 	chain.unsubscribe.then((u) => u());
 	await api.disconnect();
