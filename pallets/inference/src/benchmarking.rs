@@ -199,6 +199,45 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// Revealing `b` items that resolve nothing (the rest of each committee has not revealed):
+	/// what every reveal but the last of a job costs.
+	#[benchmark]
+	fn reveal_pending(b: Linear<0, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
+		executors::<T>();
+		let (member, ids) = jobs_with_member::<T>(b.max(1))?;
+		let mut reveals = Vec::new();
+		for id in ids.iter().take(b as usize) {
+			commit_all_but::<T>(*id, None);
+			Jobs::<T>::mutate(id, |job| {
+				if let Some(job) = job.as_mut() {
+					job.phase = Phase::Reveal;
+				}
+			});
+			let i = index_in::<T>(*id, &member);
+			let o = outcome::<T>(i as i64);
+			reveals.push(RevealItem {
+				job: *id,
+				result_hash: o.hash(),
+				salt: salt(i),
+				outcome: Some(o.encode().try_into().map_err(|_| "MaxOutputBytes")?),
+			});
+		}
+		let reveals: RevealsOf<T> = reveals.try_into().map_err(|_| "MaxBatch")?;
+		let key = key_of::<T>(&member);
+		let signature =
+			key.sign(&(b"verity/reveal", &member, &reveals).encode()).ok_or("keystore")?;
+
+		#[extrinsic_call]
+		reveal_results(RawOrigin::Authorized, member.clone(), reveals, signature);
+
+		for id in ids.iter().take(b as usize) {
+			let job = Jobs::<T>::get(id).ok_or("job")?;
+			assert!(job.result.is_none());
+			assert!(job.reveals[index_in::<T>(*id, &member)] != RevealSlot::Pending);
+		}
+		Ok(())
+	}
+
 	/// Authorizing a batch of `b` commits: the signature and every job checked.
 	#[benchmark]
 	fn authorize_batch(b: Linear<1, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {

@@ -569,7 +569,9 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			let _ = signature;
 			let now = frame_system::Pallet::<T>::block_number();
-			let (items, mut applied) = (reveals.len() as u32, 0u32);
+			let items = reveals.len() as u32;
+			// Items applied that resolved their job, and that did not.
+			let (mut resolved, mut pending) = (0u32, 0u32);
 			for item in reveals {
 				let job_id = item.job;
 				// Stale items are skipped (see `commit_results`).
@@ -610,12 +612,21 @@ pub mod pallet {
 					.all(|(commit, reveal)| commit.is_none() || *reveal != RevealSlot::Pending);
 				if all_in {
 					Self::resolve(job_id, &mut job, now);
+					resolved += 1;
+				} else {
+					pending += 1;
 				}
 				Jobs::<T>::insert(job_id, job);
-				applied += 1;
 			}
-			Ok(Some(Self::batch_weight(T::WeightInfo::reveal_results(applied), items - applied))
-				.into())
+			// Charged as if every item resolved its job; refunded to what happened.
+			let weight = match resolved {
+				0 => T::WeightInfo::reveal_pending(pending),
+				_ => T::WeightInfo::reveal_results(resolved).saturating_add(
+					T::WeightInfo::reveal_pending(pending)
+						.saturating_sub(T::WeightInfo::reveal_pending(0)),
+				),
+			};
+			Ok(Some(Self::batch_weight(weight, items - resolved - pending)).into())
 		}
 
 		/// Adds an executor with its inference key. Origin: `ExecutorOrigin`.

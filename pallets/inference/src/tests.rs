@@ -556,6 +556,27 @@ fn items_gone_stale_after_authorization_are_skipped_and_the_rest_applied() {
 }
 
 #[test]
+fn reveals_are_charged_for_what_they_did() {
+	new_test_ext().execute_with(|| {
+		use crate::weights::WeightInfo;
+		use polkadot_sdk::sp_runtime::traits::Dispatchable;
+		let job = submit(3);
+		let members = committee(job);
+		let o = success(&[1]);
+		for m in &members {
+			commit(*m, job, &o);
+		}
+		// A reveal that leaves others pending is charged as one; the last one resolves the job.
+		let first = reveal_call(members[0], job, &o).dispatch(RawOrigin::Authorized.into());
+		assert_eq!(first.unwrap().actual_weight, Some(<() as WeightInfo>::reveal_pending(1)));
+		reveal(members[1], job, &o);
+		let last = reveal_call(members[2], job, &o).dispatch(RawOrigin::Authorized.into());
+		assert_eq!(last.unwrap().actual_weight, Some(<() as WeightInfo>::reveal_results(1)));
+		assert_eq!(phase(job), Phase::Completed);
+	});
+}
+
+#[test]
 fn submissions_wait_when_the_coming_blocks_are_full_of_deadlines() {
 	new_test_ext().execute_with(|| {
 		let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);

@@ -39,6 +39,7 @@ pub trait WeightInfo {
 	fn submit_job(k: u32, ) -> Weight;
 	fn commit_results(b: u32, ) -> Weight;
 	fn reveal_results(b: u32, ) -> Weight;
+	fn reveal_pending(b: u32, ) -> Weight;
 	fn authorize_batch(b: u32, ) -> Weight;
 	fn add_executor() -> Weight;
 	fn remove_executor() -> Weight;
@@ -73,9 +74,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 16]`.
 	fn submit_job(k: u32, ) -> Weight {
 		// Proof size: measured `4954`, estimated `8743`.
-		// Minimum execution time: 220_748_000 picoseconds.
-		Weight::from_parts(305_645_906, 8743)
-			.saturating_add(Weight::from_parts(8_177_669, 0).saturating_mul(k.into()))
+		// Minimum execution time: 187_138_000 picoseconds.
+		Weight::from_parts(199_318_865, 8743)
+			.saturating_add(Weight::from_parts(5_803_362, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -89,9 +90,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 64]`.
 	fn commit_results(b: u32, ) -> Weight {
 		// Proof size: measured `140`, estimated `7575`.
-		// Minimum execution time: 179_537_000 picoseconds.
-		Weight::from_parts(182_632_000, 7575)
-			.saturating_add(Weight::from_parts(101_847_659, 0).saturating_mul(b.into()))
+		// Minimum execution time: 90_915_000 picoseconds.
+		Weight::from_parts(91_356_000, 7575)
+			.saturating_add(Weight::from_parts(75_174_365, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -113,13 +114,25 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 64]`.
 	fn reveal_results(b: u32, ) -> Weight {
 		// Proof size: measured `4122`, estimated `129320`.
-		// Minimum execution time: 465_231_000 picoseconds.
-		Weight::from_parts(476_078_000, 129320)
-			.saturating_add(Weight::from_parts(422_832_358, 0).saturating_mul(b.into()))
+		// Minimum execution time: 401_587_000 picoseconds.
+		Weight::from_parts(405_593_000, 129320)
+			.saturating_add(Weight::from_parts(342_666_783, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(54_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes(54_u64))
 			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(b.into())))
+			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
+	}
+	/// Storage: `Inference::Jobs` (r:64 w:64)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(137025), added: 139500, mode: `MaxEncodedLen`)
+	/// The range of component `b` is `[0, 64]`.
+	fn reveal_pending(b: u32, ) -> Weight {
+		// Proof size: measured `112`, estimated `990`.
+		// Minimum execution time: 8_863_000 picoseconds.
+		Weight::from_parts(27_172_860, 990)
+			.saturating_add(Weight::from_parts(91_965_462, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:0)
@@ -129,9 +142,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 64]`.
 	fn authorize_batch(b: u32, ) -> Weight {
 		// Proof size: measured `4245`, estimated `5583`.
-		// Minimum execution time: 170_834_000 picoseconds.
-		Weight::from_parts(240_588_728, 5583)
-			.saturating_add(Weight::from_parts(55_277_824, 0).saturating_mul(b.into()))
+		// Minimum execution time: 103_603_000 picoseconds.
+		Weight::from_parts(58_603_306, 5583)
+			.saturating_add(Weight::from_parts(46_649_640, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
@@ -140,8 +153,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	fn add_executor() -> Weight {
 		// Proof size: measured `4063`, estimated `5583`.
-		// Minimum execution time: 40_330_000 picoseconds.
-		Weight::from_parts(58_657_000, 5583)
+		// Minimum execution time: 30_005_000 picoseconds.
+		Weight::from_parts(36_023_000, 5583)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -149,8 +162,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	fn remove_executor() -> Weight {
 		// Proof size: measured `4128`, estimated `5583`.
-		// Minimum execution time: 41_101_000 picoseconds.
-		Weight::from_parts(46_930_000, 5583)
+		// Minimum execution time: 39_509_000 picoseconds.
+		Weight::from_parts(42_773_000, 5583)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -169,9 +182,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 512]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof size: measured `4570`, estimated `162974`.
-		// Minimum execution time: 9_975_000 picoseconds.
-		Weight::from_parts(10_866_000, 162974)
-			.saturating_add(Weight::from_parts(532_367_912, 0).saturating_mul(n.into()))
+		// Minimum execution time: 9_925_000 picoseconds.
+		Weight::from_parts(10_566_000, 162974)
+			.saturating_add(Weight::from_parts(413_017_968, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(56_u64))
@@ -183,8 +196,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's database weights, for tests.
 impl WeightInfo for () {
 	fn submit_job(k: u32, ) -> Weight {
-		Weight::from_parts(305_645_906, 8743)
-			.saturating_add(Weight::from_parts(8_177_669, 0).saturating_mul(k.into()))
+		Weight::from_parts(199_318_865, 8743)
+			.saturating_add(Weight::from_parts(5_803_362, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -192,8 +205,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2531).saturating_mul(k.into()))
 	}
 	fn commit_results(b: u32, ) -> Weight {
-		Weight::from_parts(182_632_000, 7575)
-			.saturating_add(Weight::from_parts(101_847_659, 0).saturating_mul(b.into()))
+		Weight::from_parts(91_356_000, 7575)
+			.saturating_add(Weight::from_parts(75_174_365, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -201,34 +214,41 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
 	}
 	fn reveal_results(b: u32, ) -> Weight {
-		Weight::from_parts(476_078_000, 129320)
-			.saturating_add(Weight::from_parts(422_832_358, 0).saturating_mul(b.into()))
+		Weight::from_parts(405_593_000, 129320)
+			.saturating_add(Weight::from_parts(342_666_783, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(54_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes(54_u64))
 			.saturating_add(RocksDbWeight::get().writes((17_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
 	}
+	fn reveal_pending(b: u32, ) -> Weight {
+		Weight::from_parts(27_172_860, 990)
+			.saturating_add(Weight::from_parts(91_965_462, 0).saturating_mul(b.into()))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(b.into())))
+			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
+	}
 	fn authorize_batch(b: u32, ) -> Weight {
-		Weight::from_parts(240_588_728, 5583)
-			.saturating_add(Weight::from_parts(55_277_824, 0).saturating_mul(b.into()))
+		Weight::from_parts(58_603_306, 5583)
+			.saturating_add(Weight::from_parts(46_649_640, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
 	}
 	fn add_executor() -> Weight {
-		Weight::from_parts(58_657_000, 5583)
+		Weight::from_parts(36_023_000, 5583)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_executor() -> Weight {
-		Weight::from_parts(46_930_000, 5583)
+		Weight::from_parts(42_773_000, 5583)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(10_866_000, 162974)
-			.saturating_add(Weight::from_parts(532_367_912, 0).saturating_mul(n.into()))
+		Weight::from_parts(10_566_000, 162974)
+			.saturating_add(Weight::from_parts(413_017_968, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(56_u64))
