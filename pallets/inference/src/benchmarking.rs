@@ -17,7 +17,7 @@ use polkadot_sdk::{
 };
 use verity_primitives::{
 	canonical::{CanonicalData, CanonicalTensor, Outcome},
-	executor::ExecutorId,
+	executor::{ExecutorId, ExecutorSignature},
 	tensor::DType,
 };
 
@@ -127,6 +127,29 @@ fn index_in<T: Config>(job_id: JobId, who: &T::AccountId) -> usize {
 	Jobs::<T>::get(job_id).expect("job").committee.iter().position(|m| m == who).expect("member")
 }
 
+/// `member`'s reveals of its committed outcome for `ids`, and its key's signature over them.
+fn signed_reveals<T: Config>(
+	member: &T::AccountId,
+	ids: &[JobId],
+) -> Result<(RevealsOf<T>, ExecutorSignature), BenchmarkError> {
+	let mut reveals = Vec::new();
+	for id in ids {
+		let i = index_in::<T>(*id, member);
+		let o = outcome::<T>(i as i64);
+		reveals.push(RevealItem {
+			job: *id,
+			result_hash: o.hash(),
+			salt: salt(i),
+			outcome: Some(o.encode().try_into().map_err(|_| "MaxOutputBytes")?),
+		});
+	}
+	let reveals: RevealsOf<T> = reveals.try_into().map_err(|_| "MaxBatch")?;
+	let signature = key_of::<T>(member)
+		.sign(&(b"verity/reveal", member, &reveals).encode())
+		.ok_or("keystore")?;
+	Ok((reveals, signature))
+}
+
 #[benchmarks(where <T as polkadot_sdk::frame_system::Config>::RuntimeCall: From<Call<T>>)]
 mod benchmarks {
 	use super::*;
@@ -175,22 +198,10 @@ mod benchmarks {
 	fn reveal_results(b: Linear<1, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
 		executors::<T>();
 		let (member, ids) = jobs_with_member::<T>(b)?;
-		let mut reveals = Vec::new();
 		for id in &ids {
-			let i = index_in::<T>(*id, &member);
-			reveal_all_but::<T>(*id, Some(i));
-			let o = outcome::<T>(i as i64);
-			reveals.push(RevealItem {
-				job: *id,
-				result_hash: o.hash(),
-				salt: salt(i),
-				outcome: Some(o.encode().try_into().map_err(|_| "MaxOutputBytes")?),
-			});
+			reveal_all_but::<T>(*id, Some(index_in::<T>(*id, &member)));
 		}
-		let reveals: RevealsOf<T> = reveals.try_into().map_err(|_| "MaxBatch")?;
-		let key = key_of::<T>(&member);
-		let signature =
-			key.sign(&(b"verity/reveal", &member, &reveals).encode()).ok_or("keystore")?;
+		let (reveals, signature) = signed_reveals::<T>(&member, &ids)?;
 
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, member, reveals, signature);
@@ -205,32 +216,21 @@ mod benchmarks {
 	fn reveal_pending(b: Linear<0, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
 		executors::<T>();
 		let (member, ids) = jobs_with_member::<T>(b.max(1))?;
-		let mut reveals = Vec::new();
-		for id in ids.iter().take(b as usize) {
+		let ids = &ids[..b as usize];
+		for id in ids {
 			commit_all_but::<T>(*id, None);
 			Jobs::<T>::mutate(id, |job| {
 				if let Some(job) = job.as_mut() {
 					job.phase = Phase::Reveal;
 				}
 			});
-			let i = index_in::<T>(*id, &member);
-			let o = outcome::<T>(i as i64);
-			reveals.push(RevealItem {
-				job: *id,
-				result_hash: o.hash(),
-				salt: salt(i),
-				outcome: Some(o.encode().try_into().map_err(|_| "MaxOutputBytes")?),
-			});
 		}
-		let reveals: RevealsOf<T> = reveals.try_into().map_err(|_| "MaxBatch")?;
-		let key = key_of::<T>(&member);
-		let signature =
-			key.sign(&(b"verity/reveal", &member, &reveals).encode()).ok_or("keystore")?;
+		let (reveals, signature) = signed_reveals::<T>(&member, ids)?;
 
 		#[extrinsic_call]
 		reveal_results(RawOrigin::Authorized, member.clone(), reveals, signature);
 
-		for id in ids.iter().take(b as usize) {
+		for id in ids {
 			let job = Jobs::<T>::get(id).ok_or("job")?;
 			assert!(job.result.is_none());
 			assert!(job.reveals[index_in::<T>(*id, &member)] != RevealSlot::Pending);
