@@ -1,15 +1,12 @@
 //! The node's side of the `inference` host functions.
 //!
-//! The node registers [`extension`] for its off-chain workers only
+//! The node registers an `InferenceExt` holding an [`EngineHost`] for its off-chain workers only
 //! (`OffchainWorkerOptions::custom_extensions`); the runtime's calls to
 //! `verity_primitives::inference::run` then reach [`EngineHost::run`].
 
 use crate::{Engine, ModelSource, RunError};
 use std::sync::Arc;
-use verity_primitives::{
-	inference::{InferenceExt, InferenceHost},
-	HostError, ModelId, Outcome, Tensor,
-};
+use verity_primitives::{inference::InferenceHost, HostError, ModelId, Outcome, Tensor};
 
 /// Runs the runtime's inference requests on the node's engine, with models from `source`.
 pub struct EngineHost {
@@ -41,9 +38,4 @@ impl InferenceHost for EngineHost {
 			},
 		}
 	}
-}
-
-/// The externalities extension to register for off-chain workers.
-pub fn extension(host: Arc<EngineHost>) -> InferenceExt {
-	InferenceExt::new(host)
 }

@@ -100,7 +100,11 @@ async function latency(api, chain, count) {
 	return { count: blocks.length, blocks, seconds, toReveal, toEnd };
 }
 
-async function saturation(api, chain, count) {
+/**
+ * `count` signed `submit_job`s on linear_regressor, committee 3, from six accounts, interleaved
+ * so that every block gets work from each.
+ */
+async function signedLinearJobs(api, count) {
 	const keyring = new Keyring({ type: "sr25519" });
 	const senders = ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"].map((s) => keyring.addFromUri(s));
 	const linear = fixture("linear_regressor");
@@ -110,51 +114,49 @@ async function saturation(api, chain, count) {
 	const batches = await Promise.all(
 		senders.map(async (s, k) => {
 			const nonce = (await api.rpc.system.accountNextIndex(s.address)).toNumber();
-			const n = Math.min(perSender, count - k * perSender);
-			const work = Array.from({ length: Math.max(0, n) }, (_, i) => ({ model: linear.model_id, inputs: linear.cases[i % linear.cases.length].inputs, quote }));
+			const n = Math.max(0, Math.min(perSender, count - k * perSender));
+			const work = Array.from({ length: n }, (_, i) => ({ model: linear.model_id, inputs: linear.cases[(i + k) % linear.cases.length].inputs, quote }));
 			return signedJobs(api, s, work, nonce);
 		}),
 	);
-	process.stdout.write(" sending...");
-	const firstBlock = Math.max(0, ...chain.blocks.keys()) + 1;
-	// Interleave senders so every block gets work from each.
 	const all = [];
 	for (let i = 0; i < perSender; i++) for (const b of batches) if (b[i]) all.push(b[i]);
-	for (let i = 0; i < all.length; i += 200) {
-		await Promise.all(all.slice(i, i + 200).map((tx) => api.rpc.author.submitExtrinsic(tx)));
-	}
-	process.stdout.write(" sent\n");
-	const deadline = Date.now() + 300_000;
+	return all;
+}
+
+/**
+ * Waits (at most `seconds`) until at least `expected` jobs were submitted from `firstBlock` on and
+ * all of them finished; returns those blocks in order.
+ */
+async function drain(chain, firstBlock, expected, seconds) {
+	const deadline = Date.now() + seconds * 1000;
 	for (;;) {
 		const range = [...chain.blocks.values()].filter((b) => b.number >= firstBlock);
 		const submitted = range.reduce((n, b) => n + b.submitted.length, 0);
 		const finished = range.reduce((n, b) => n + b.completed.length + b.failed.length, 0);
-		process.stdout.write(`\r  submitted ${submitted}/${count}, finished ${finished}   `);
-		if ((submitted >= count && finished >= submitted) || Date.now() > deadline) break;
+		process.stdout.write(`\r  submitted ${submitted}, finished ${finished}   `);
+		if ((submitted >= expected && finished >= submitted) || Date.now() > deadline) break;
 		await sleep(2000);
 	}
 	process.stdout.write("\n");
 	return [...chain.blocks.values()].filter((b) => b.number >= firstBlock).sort((a, b) => a.number - b.number);
 }
 
+async function saturation(api, chain, count) {
+	const all = await signedLinearJobs(api, count);
+	process.stdout.write(" sending...");
+	const firstBlock = Math.max(0, ...chain.blocks.keys()) + 1;
+	for (let i = 0; i < all.length; i += 200) {
+		await Promise.all(all.slice(i, i + 200).map((tx) => api.rpc.author.submitExtrinsic(tx)));
+	}
+	process.stdout.write(" sent\n");
+	return drain(chain, firstBlock, count, 300);
+}
+
 /** `perBlock` linear_regressor jobs sent on each new block for `blocks` blocks. */
 async function sustained(api, chain, perBlock, blocks) {
-	const keyring = new Keyring({ type: "sr25519" });
-	const senders = ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"].map((s) => keyring.addFromUri(s));
-	const linear = fixture("linear_regressor");
-	const quote = (await api.call.inferenceApi.feeEstimate(linear.model_id, 3)).unwrap().toBigInt();
 	const total = perBlock * blocks;
-	process.stdout.write(`  signing ${total} submit_job transactions...`);
-	const signed = await Promise.all(
-		senders.map(async (s, k) => {
-			const nonce = (await api.rpc.system.accountNextIndex(s.address)).toNumber();
-			const n = Math.ceil(total / senders.length);
-			const work = Array.from({ length: n }, (_, i) => ({ model: linear.model_id, inputs: linear.cases[(i + k) % linear.cases.length].inputs, quote }));
-			return signedJobs(api, s, work, nonce);
-		}),
-	);
-	const queue = [];
-	for (let i = 0; queue.length < total; i++) for (const b of signed) if (b[i] && queue.length < total) queue.push(b[i]);
+	const queue = await signedLinearJobs(api, total);
 	process.stdout.write(" sending one share per block\n");
 	const firstBlock = Math.max(0, ...chain.blocks.keys()) + 1;
 	let sent = 0;
@@ -169,16 +171,7 @@ async function sustained(api, chain, perBlock, blocks) {
 		});
 	});
 	await sending;
-	const deadline = Date.now() + 120_000;
-	for (;;) {
-		const range = [...chain.blocks.values()].filter((b) => b.number >= firstBlock);
-		const submitted = range.reduce((n, b) => n + b.submitted.length, 0);
-		const finished = range.reduce((n, b) => n + b.completed.length + b.failed.length, 0);
-		if (finished >= submitted || Date.now() > deadline) break;
-		await sleep(2000);
-	}
-	process.stdout.write("\n");
-	return [...chain.blocks.values()].filter((b) => b.number >= firstBlock).sort((a, b) => a.number - b.number);
+	return drain(chain, firstBlock, 0, 120);
 }
 
 function table(range, maxWeight) {
