@@ -49,6 +49,9 @@ impl frame_system::Config for Runtime {
 	type BlockHashCount = BlockHashCount;
 	// The node stores state in ParityDB, so its read and write costs apply.
 	type DbWeight = ParityDbWeight;
+	// Substrate's reference weights of the transaction extensions, with the database costs above
+	// (the default `()` charges RocksDB's).
+	type ExtensionsWeightInfo = frame_system::SubstrateExtensionsWeight<Runtime>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
@@ -155,6 +158,10 @@ parameter_types! {
 	/// Results stay queryable for a day.
 	pub const JobRetention: BlockNumber = crate::DAYS;
 	pub const InferenceUnsignedPriority: u64 = u64::MAX / 2;
+	/// A fifth of the block for deadlines: resolving jobs whose committees did not finish, and
+	/// pruning. Jobs that resolve by their last reveal cost the hook one skipped entry each.
+	pub InferenceHookWeight: frame_support::weights::Weight =
+		sp_runtime::Perbill::from_percent(20) * RuntimeBlockWeights::get().max_block;
 }
 
 impl pallet_inference::Config for Runtime {
@@ -173,7 +180,7 @@ impl pallet_inference::Config for Runtime {
 	/// Canonical outcomes up to 4 KiB are revealed on chain.
 	type MaxOutputBytes = ConstU32<4096>;
 	type MaxBatch = ConstU32<64>;
-	type MaxJobsPerBlock = ConstU32<512>;
+	type MaxHookWeight = InferenceHookWeight;
 	type CommitWindow = CommitWindow;
 	type RevealWindow = RevealWindow;
 	type RetentionPeriod = JobRetention;

@@ -31,7 +31,7 @@ function follow(api) {
 		const number = header.number.toNumber();
 		const at = await api.at(hash);
 		const [events, now, weight] = await Promise.all([at.query.system.events(), at.query.timestamp.now(), at.query.system.blockWeight()]);
-		const block = { number, time: now.toNumber(), submitted: [], requesters: [], revealPhase: [], completed: [], failed: [], extrinsics: 0, normalWeight: weight.normal.refTime.toBigInt() };
+		const block = { number, time: now.toNumber(), submitted: [], requesters: [], revealPhase: [], completed: [], failed: [], extrinsics: 0, weight: [weight.normal, weight.operational, weight.mandatory].map((w) => w.refTime.toBigInt()) };
 		for (const { event, phase } of events) {
 			if (phase.isApplyExtrinsic && api.events.system.ExtrinsicSuccess.is(event)) block.extrinsics += 1;
 			if (api.events.inference.JobSubmitted.is(event)) {
@@ -174,11 +174,12 @@ async function sustained(api, chain, perBlock, blocks) {
 	return drain(chain, firstBlock, 0, 120);
 }
 
+/** Per block: extrinsics, jobs, and the weight of each dispatch class in % of the block's. */
 function table(range, maxWeight) {
-	console.log("  block  extrinsics  submitted  completed  failed  normal weight");
+	console.log("  block  extrinsics  submitted  completed  failed   normal  operational  mandatory  (% of the block weight)");
 	for (const b of range) {
-		const pct = Number((b.normalWeight * 1000n) / maxWeight) / 10;
-		console.log(`  ${String(b.number).padStart(5)}  ${String(b.extrinsics).padStart(10)}  ${String(b.submitted.length).padStart(9)}  ${String(b.completed.length).padStart(9)}  ${String(b.failed.length).padStart(6)}  ${pct.toFixed(1).padStart(12)}%`);
+		const [normal, operational, mandatory] = b.weight.map((w) => (Number((w * 1000n) / maxWeight) / 10).toFixed(1));
+		console.log(`  ${String(b.number).padStart(5)}  ${String(b.extrinsics).padStart(10)}  ${String(b.submitted.length).padStart(9)}  ${String(b.completed.length).padStart(9)}  ${String(b.failed.length).padStart(6)}  ${normal.padStart(6)}%  ${operational.padStart(10)}%  ${mandatory.padStart(8)}%`);
 	}
 }
 
@@ -191,7 +192,7 @@ async function main() {
 	await cryptoWaitReady();
 	const api = await ApiPromise.create({ provider: new WsProvider(network.nodesByName.alice.wsUri), noInitWarn: true });
 	const chain = follow(api);
-	const maxWeight = api.consts.system.blockWeights.perClass.normal.maxTotal.unwrap().refTime.toBigInt();
+	const maxWeight = api.consts.system.blockWeights.maxBlock.refTime.toBigInt();
 
 	console.log(`latency: ${latencyJobs} jobs, one per block, committee 3 (linear_regressor, mlp_classifier)`);
 	const lat = await latency(api, chain, Number(latencyJobs));

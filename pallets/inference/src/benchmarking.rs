@@ -1,5 +1,6 @@
-//! Benchmarks for the jobs pallet, worst case each: full committees, full batches, and
-//! resolutions that take the tolerance path over outcomes of `MaxOutputBytes`.
+//! Benchmarks for the jobs pallet, worst case each: full committees, full batches, inputs of
+//! `MaxInputBytes`, and resolutions that take the tolerance path over outcomes of
+//! `MaxOutputBytes` and pay every member.
 
 use super::{Pallet as Inference, *};
 use alloc::{vec, vec::Vec};
@@ -8,7 +9,8 @@ use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::{
 		pallet_prelude::TransactionSource,
-		traits::{fungible::Mutate, Authorize, Get, Hooks},
+		traits::{fungible::Mutate, Authorize, Get},
+		weights::Weight,
 		BoundedVec,
 	},
 	frame_system::{pallet_prelude::BlockNumberFor, RawOrigin},
@@ -36,14 +38,18 @@ fn executors<T: Config>() -> Vec<(T::AccountId, ExecutorId)> {
 	list
 }
 
-/// A canonical outcome of about `MaxOutputBytes` encoded, its values shifted by `offset`.
-fn outcome<T: Config>(offset: i64) -> Outcome {
+/// Member `member`'s canonical outcome, about `MaxOutputBytes` encoded: one element (the
+/// member's own) is 1 above everyone else's, so no two members' hashes are equal while their
+/// values agree within a tolerance of 1.
+fn outcome<T: Config>(member: i64) -> Outcome {
 	let elements = (T::MaxOutputBytes::get().saturating_sub(32) / 8).max(1) as i64;
 	Outcome::Success(vec![CanonicalTensor {
 		name: b"y".to_vec(),
 		dtype: DType::F32,
 		shape: vec![1, elements as u32],
-		data: CanonicalData::Fixed((0..elements).map(|v| v * 10 + offset).collect()),
+		data: CanonicalData::Fixed(
+			(0..elements).map(|v| v * 10 + i64::from(v == member % elements)).collect(),
+		),
 	}])
 }
 
@@ -53,21 +59,43 @@ fn salt(i: usize) -> [u8; 32] {
 
 /// Submits a job with a full committee; returns its id.
 fn job<T: Config>(requester: &T::AccountId) -> Result<JobId, BenchmarkError> {
+	job_of::<T>(requester, T::MaxCommittee::get())
+}
+
+/// Submits a job with a committee of `k`; returns its id.
+fn job_of<T: Config>(requester: &T::AccountId, k: u32) -> Result<JobId, BenchmarkError> {
 	let (model, inputs) = T::BenchmarkHelper::model_and_inputs();
 	let id = NextJobId::<T>::get();
 	Inference::<T>::submit_job(
 		RawOrigin::Signed(requester.clone()).into(),
 		model,
 		inputs.try_into().map_err(|_| "too many input tensors")?,
-		T::MaxCommittee::get(),
+		k,
 		BalanceOf::<T>::max_value(),
 	)
 	.map_err(|_| "submit_job failed")?;
 	Ok(id)
 }
 
-/// Commits for every member but `except`, each with its own outcome (within tolerance 0 of
-/// nothing: all hashes differ, so resolution takes the tolerance path).
+/// `n` jobs, each with an entry due at `at` (their own due block set by `f`).
+fn due_at<T: Config>(
+	at: BlockNumberFor<T>,
+	n: u32,
+	f: impl Fn(&mut Job<T>),
+) -> Result<Vec<JobId>, BenchmarkError> {
+	let requester = funded::<T>("requester", 0);
+	let mut ids = Vec::new();
+	for _ in 0..n {
+		let id = job::<T>(&requester)?;
+		Jobs::<T>::mutate(id, |j| j.as_mut().map(&f));
+		Due::<T>::insert(at, id, ());
+		ids.push(id);
+	}
+	Ok(ids)
+}
+
+/// Commits for every member but `except`, each with its own outcome (all hashes differ, so
+/// resolution takes the tolerance path).
 fn commit_all_but<T: Config>(job_id: JobId, except: Option<usize>) {
 	Jobs::<T>::mutate(job_id, |job| {
 		let job = job.as_mut().expect("job exists");
@@ -192,28 +220,10 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `b` reveals by one member, each the last of its committee: every job resolves through
-	/// the tolerance path over full outcomes.
-	#[benchmark]
-	fn reveal_results(b: Linear<1, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
-		executors::<T>();
-		let (member, ids) = jobs_with_member::<T>(b)?;
-		for id in &ids {
-			reveal_all_but::<T>(*id, Some(index_in::<T>(*id, &member)));
-		}
-		let (reveals, signature) = signed_reveals::<T>(&member, &ids)?;
-
-		#[extrinsic_call]
-		_(RawOrigin::Authorized, member, reveals, signature);
-
-		assert!(ids.iter().all(|id| Jobs::<T>::get(id).is_some_and(|j| j.result.is_some())));
-		Ok(())
-	}
-
 	/// Revealing `b` items that resolve nothing (the rest of each committee has not revealed):
-	/// what every reveal but the last of a job costs.
+	/// what every reveal costs before the resolution it may set off ([`resolve`]).
 	#[benchmark]
-	fn reveal_pending(b: Linear<0, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
+	fn reveal_results(b: Linear<0, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
 		executors::<T>();
 		let (member, ids) = jobs_with_member::<T>(b.max(1))?;
 		let ids = &ids[..b as usize];
@@ -228,7 +238,7 @@ mod benchmarks {
 		let (reveals, signature) = signed_reveals::<T>(&member, ids)?;
 
 		#[extrinsic_call]
-		reveal_results(RawOrigin::Authorized, member.clone(), reveals, signature);
+		_(RawOrigin::Authorized, member.clone(), reveals, signature);
 
 		for id in ids {
 			let job = Jobs::<T>::get(id).ok_or("job")?;
@@ -291,31 +301,64 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `n` jobs due in one block, each resolving through the tolerance path.
+	/// Resolving a job of a committee of `k` (by its last reveal or its deadline): the
+	/// tolerance path over `k` full outcomes, all agreeing, so every member is paid.
 	#[benchmark]
-	fn on_initialize(n: Linear<0, { T::MaxJobsPerBlock::get() }>) -> Result<(), BenchmarkError> {
+	fn resolve(k: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		executors::<T>();
-		let requester = funded::<T>("requester", 0);
-		let now: BlockNumberFor<T> = 10u32.into();
-		let mut due = Vec::new();
-		for _ in 0..n {
-			let id = job::<T>(&requester)?;
-			reveal_all_but::<T>(id, None);
-			Jobs::<T>::mutate(id, |j| {
-				if let Some(j) = j {
-					j.due = now
-				}
-			});
-			due.push(id);
-		}
-		Due::<T>::insert(now, BoundedVec::try_from(due.clone()).map_err(|_| "MaxJobsPerBlock")?);
+		let id = job_of::<T>(&funded::<T>("requester", 0), k)?;
+		reveal_all_but::<T>(id, None);
+		let mut job = Jobs::<T>::get(id).ok_or("job")?;
+		job.model.tolerance = 1;
+		let now = frame_system::Pallet::<T>::block_number();
 
 		#[block]
 		{
-			Inference::<T>::on_initialize(now);
+			Inference::<T>::resolve(id, &mut job, now);
+			Jobs::<T>::insert(id, job);
 		}
 
-		assert!(due.iter().all(|id| Jobs::<T>::get(id).is_some_and(|j| j.result.is_some())));
+		let job = Jobs::<T>::get(id).ok_or("job")?;
+		assert_eq!(job.phase, Phase::Completed);
+		assert!(job.reveals.iter().all(|r| matches!(r, RevealSlot::Revealed(_))));
+		Ok(())
+	}
+
+	/// `n` entries due in one block whose jobs moved on early: what `on_initialize` spends on
+	/// every entry it reaches (and, at `n` = 0, on looking at the block's queue).
+	#[benchmark]
+	fn on_initialize(n: Linear<0, 512>) -> Result<(), BenchmarkError> {
+		executors::<T>();
+		let now: BlockNumberFor<T> = 1000u32.into();
+		due_at::<T>(now, n, |_| ())?;
+
+		#[block]
+		{
+			// Without the hook's limit, which comes from these weights.
+			Inference::<T>::handle_due(now, Weight::MAX);
+		}
+
+		assert_eq!(Due::<T>::iter_prefix(now).count(), 0);
+		Ok(())
+	}
+
+	/// `n` finished jobs pruned in one block.
+	#[benchmark]
+	fn prune(n: Linear<0, 512>) -> Result<(), BenchmarkError> {
+		executors::<T>();
+		let now: BlockNumberFor<T> = 1000u32.into();
+		let ids = due_at::<T>(now, n, |job| {
+			job.phase = Phase::Completed;
+			job.due = now;
+		})?;
+
+		#[block]
+		{
+			// Without the hook's limit, which comes from these weights.
+			Inference::<T>::handle_due(now, Weight::MAX);
+		}
+
+		assert!(ids.iter().all(|id| Jobs::<T>::get(id).is_none()));
 		Ok(())
 	}
 

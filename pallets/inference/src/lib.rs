@@ -38,9 +38,16 @@
 //!
 //! ## Deadlines
 //!
-//! Every open job is due at a block; `on_initialize` handles the jobs due in its block (at most
-//! [`Config::MaxJobsPerBlock`]), moving them to the reveal phase, resolving them, or pruning
-//! finished ones after [`Config::RetentionPeriod`]. No job stays open forever.
+//! Every job is due at a block: at the end of its commit window, then of its reveal window, and
+//! once finished, after [`Config::RetentionPeriod`], to be pruned. `on_initialize` handles the
+//! jobs due: it moves them to the reveal phase, resolves them, or prunes them. A job that moved
+//! on early (its committee committed or revealed in time) leaves an entry behind, skipped at the
+//! cost of one read and one removal. Each entry is charged for what it did (see the weights), up
+//! to [`Config::MaxHookWeight`] a block; entries beyond that wait for the next block, oldest
+//! first. No job stays open forever.
+//!
+//! Commits and reveals are operational transactions: a block full of submissions still has
+//! room for the votes that settle the jobs already paid for.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -112,6 +119,7 @@ pub mod pallet {
 			fungible::{Inspect, Mutate, MutateHold},
 			tokens::{Fortitude, Precision, Restriction},
 		},
+		weights::WeightMeter,
 	};
 	use frame_system::pallet_prelude::*;
 	use polkadot_sdk::{
@@ -171,8 +179,6 @@ pub mod pallet {
 	pub struct Job<T: Config> {
 		pub requester: T::AccountId,
 		pub model: JobModel<T::AccountId>,
-		/// SCALE-encoded `Vec<Tensor>`, checked against the model's spec.
-		pub inputs: BoundedVec<u8, T::MaxInputBytes>,
 		pub committee: BoundedVec<T::AccountId, T::MaxCommittee>,
 		pub commits: BoundedVec<Option<Commitment>, T::MaxCommittee>,
 		pub reveals: BoundedVec<RevealSlot<T::MaxOutputBytes>, T::MaxCommittee>,
@@ -226,9 +232,10 @@ pub mod pallet {
 		/// Most items in one commit or reveal batch.
 		#[pallet::constant]
 		type MaxBatch: Get<u32>;
-		/// Most jobs due in one block.
+		/// Most weight `on_initialize` spends on due jobs in one block; the rest waits for the
+		/// next block. Must fit the heaviest single entry (a resolution by `MaxCommittee`).
 		#[pallet::constant]
-		type MaxJobsPerBlock: Get<u32>;
+		type MaxHookWeight: Get<Weight>;
 		/// Blocks members have to commit.
 		#[pallet::constant]
 		type CommitWindow: Get<BlockNumberFor<Self>>;
@@ -270,15 +277,22 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, Job<T>>;
 
-	/// The jobs due at each block.
+	/// Each job's inputs: SCALE-encoded `Vec<Tensor>`, checked against the model's spec. Apart
+	/// from [`Jobs`], which every vote reads and writes, so that votes do not carry them.
 	#[pallet::storage]
-	pub type Due<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<JobId, T::MaxJobsPerBlock>,
-		ValueQuery,
-	>;
+	pub type JobInputs<T: Config> =
+		StorageMap<_, Twox64Concat, JobId, BoundedVec<u8, T::MaxInputBytes>>;
+
+	/// The jobs due at each block (at most three entries per job: commit deadline, reveal
+	/// deadline, pruning; each removed when `on_initialize` reaches it).
+	#[pallet::storage]
+	pub type Due<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, ()>;
+
+	/// The oldest block whose due jobs are not all handled, when `on_initialize` ran out of
+	/// [`Config::MaxHookWeight`]; none when it is up to date.
+	#[pallet::storage]
+	pub type DueBacklog<T: Config> = StorageValue<_, BlockNumberFor<T>>;
 
 	/// Jobs by requester (until pruned).
 	#[pallet::storage]
@@ -375,8 +389,6 @@ pub mod pallet {
 		FeeAboveMax,
 		/// The requester cannot pay the fee.
 		CannotPayFee,
-		/// Too many jobs are due in the coming blocks; try again later.
-		TooBusy,
 		/// The account is already an executor.
 		AlreadyExecutor,
 		/// The account is not an executor.
@@ -392,12 +404,23 @@ pub mod pallet {
 		}
 
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = Due::<T>::take(now);
-			let count = due.len() as u32;
-			for job in due {
-				Self::advance(job, now);
-			}
-			T::WeightInfo::on_initialize(count)
+			Self::handle_due(now, T::MaxHookWeight::get())
+		}
+		fn integrity_test() {
+			assert!(
+				!T::CommitWindow::get().is_zero()
+					&& !T::RevealWindow::get().is_zero()
+					&& !T::RetentionPeriod::get().is_zero(),
+				"jobs are due in a later block than the one that schedules them"
+			);
+			let heaviest = Pallet::<T>::entry_weight()
+				.saturating_add(T::WeightInfo::resolve(T::MaxCommittee::get()))
+				.saturating_add(T::WeightInfo::on_initialize(0))
+				.saturating_add(T::DbWeight::get().writes(1));
+			assert!(
+				heaviest.all_lte(T::MaxHookWeight::get()),
+				"MaxHookWeight fits a resolution by MaxCommittee"
+			);
 		}
 	}
 
@@ -408,8 +431,7 @@ pub mod pallet {
 		///
 		/// Errors: [`Error::ModelNotFound`], [`Error::ModelNotRunnable`],
 		/// [`Error::InvalidInputs`], [`Error::InputsTooLarge`], [`Error::InvalidCommitteeSize`],
-		/// [`Error::NotEnoughExecutors`], [`Error::FeeAboveMax`], [`Error::CannotPayFee`],
-		/// [`Error::TooBusy`].
+		/// [`Error::NotEnoughExecutors`], [`Error::FeeAboveMax`], [`Error::CannotPayFee`].
 		///
 		/// Events: [`Event::JobSubmitted`].
 		#[pallet::call_index(0)]
@@ -441,8 +463,6 @@ pub mod pallet {
 
 			let now = frame_system::Pallet::<T>::block_number();
 			let job_id = NextJobId::<T>::get();
-			let due = Self::schedule(now.saturating_add(T::CommitWindow::get()), job_id, 16)
-				.ok_or(Error::<T>::TooBusy)?;
 			T::Currency::hold(&HoldReason::JobFee.into(), &requester, fee.total)
 				.map_err(|_| Error::<T>::CannotPayFee)?;
 
@@ -457,7 +477,9 @@ pub mod pallet {
 				PendingByExecutor::<T>::insert(member, job_id, ());
 			}
 			JobsByRequester::<T>::insert(&requester, job_id, ());
+			JobInputs::<T>::insert(job_id, encoded);
 			NextJobId::<T>::put(job_id.saturating_add(1));
+			let due = Self::schedule(now.saturating_add(T::CommitWindow::get()), job_id);
 			let k = committee.len();
 			Jobs::<T>::insert(
 				job_id,
@@ -469,7 +491,6 @@ pub mod pallet {
 						output_decimals: runnable.output_decimals,
 						tolerance: runnable.tolerance,
 					},
-					inputs: encoded,
 					committee: committee
 						.clone()
 						.try_into()
@@ -500,7 +521,7 @@ pub mod pallet {
 		/// Commits `executor`'s result for each job of the batch. Unsigned: `signature` is the
 		/// executor's inference key's over `("verity/commit", executor, commits)`.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::commit_results(commits.len() as u32))]
+		#[pallet::weight((T::WeightInfo::commit_results(commits.len() as u32), DispatchClass::Operational))]
 		#[pallet::authorize(|_source, executor, commits, signature| {
 			Pallet::<T>::authorize_batch(
 				b"verity/commit",
@@ -521,7 +542,8 @@ pub mod pallet {
 			ensure_authorized(origin)?;
 			let _ = signature;
 			let now = frame_system::Pallet::<T>::block_number();
-			let (items, mut applied) = (commits.len() as u32, 0u32);
+			// Items applied, and those that opened the reveal phase.
+			let (items, mut applied, mut opened) = (commits.len() as u32, 0u32, 0u32);
 			for (job_id, commitment) in commits {
 				// Items that went stale since authorization (another batch of the same member
 				// in the same block, a phase change) are skipped, not allowed to void the rest.
@@ -537,18 +559,21 @@ pub mod pallet {
 				Self::deposit_event(Event::Committed { job: job_id, executor: executor.clone() });
 				if job.commits.iter().all(Option::is_some) {
 					Self::open_reveal(job_id, &mut job, now);
+					opened += 1;
 				}
 				Jobs::<T>::insert(job_id, job);
 			}
-			Ok(Some(Self::batch_weight(T::WeightInfo::commit_results(applied), items - applied))
-				.into())
+			// Charged as if every item opened the reveal phase (one more write: its deadline).
+			let weight = T::WeightInfo::commit_results(applied)
+				.saturating_sub(T::DbWeight::get().writes((applied - opened).into()));
+			Ok(Some(Self::batch_weight(weight, items - applied)).into())
 		}
 
 		/// Reveals `executor`'s results. Unsigned: `signature` is the executor's inference
 		/// key's over `("verity/reveal", executor, reveals)`. A reveal that does not match the
 		/// commitment is rejected and counted as a disagreement.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::reveal_results(reveals.len() as u32))]
+		#[pallet::weight((Pallet::<T>::reveal_weight(reveals.len() as u32), DispatchClass::Operational))]
 		#[pallet::authorize(|_source, executor, reveals, signature| {
 			Pallet::<T>::authorize_batch(
 				b"verity/reveal",
@@ -570,8 +595,8 @@ pub mod pallet {
 			let _ = signature;
 			let now = frame_system::Pallet::<T>::block_number();
 			let items = reveals.len() as u32;
-			// Items applied that resolved their job, and that did not.
-			let (mut resolved, mut pending) = (0u32, 0u32);
+			// Items applied, and the resolutions they set off.
+			let (mut applied, mut resolutions) = (0u32, Weight::zero());
 			for item in reveals {
 				let job_id = item.job;
 				// Stale items are skipped (see `commit_results`).
@@ -610,23 +635,17 @@ pub mod pallet {
 					.iter()
 					.zip(job.reveals.iter())
 					.all(|(commit, reveal)| commit.is_none() || *reveal != RevealSlot::Pending);
+				applied += 1;
 				if all_in {
+					resolutions
+						.saturating_accrue(T::WeightInfo::resolve(job.committee.len() as u32));
 					Self::resolve(job_id, &mut job, now);
-					resolved += 1;
-				} else {
-					pending += 1;
 				}
 				Jobs::<T>::insert(job_id, job);
 			}
-			// Charged as if every item resolved its job; refunded to what happened.
-			let weight = match resolved {
-				0 => T::WeightInfo::reveal_pending(pending),
-				_ => T::WeightInfo::reveal_results(resolved).saturating_add(
-					T::WeightInfo::reveal_pending(pending)
-						.saturating_sub(T::WeightInfo::reveal_pending(0)),
-				),
-			};
-			Ok(Some(Self::batch_weight(weight, items - resolved - pending)).into())
+			// Charged as if every item resolved a full committee; refunded to what happened.
+			let weight = T::WeightInfo::reveal_results(applied).saturating_add(resolutions);
+			Ok(Some(Self::batch_weight(weight, items - applied)).into())
 		}
 
 		/// Adds an executor with its inference key. Origin: `ExecutorOrigin`.
@@ -684,7 +703,7 @@ pub mod pallet {
 				id,
 				requester: job.requester,
 				model: job.model.id,
-				inputs: job.inputs.into_inner(),
+				inputs: JobInputs::<T>::get(id).map(BoundedVec::into_inner).unwrap_or_default(),
 				committee: job.committee.into_inner(),
 				commits: job.commits.iter().map(Option::is_some).collect(),
 				reveals: job
@@ -744,16 +763,56 @@ pub mod pallet {
 			pool
 		}
 
-		/// Puts `job` in the first block from `at` (within `span` blocks) with room; that block.
-		fn schedule(at: BlockNumberFor<T>, job: JobId, span: u32) -> Option<BlockNumberFor<T>> {
-			let mut block = at;
-			for _ in 0..span {
-				if Due::<T>::try_mutate(block, |due| due.try_push(job)).is_ok() {
-					return Some(block);
+		/// Handles the jobs due by `now`, oldest first, spending at most `limit`; the weight
+		/// spent.
+		pub(crate) fn handle_due(now: BlockNumberFor<T>, limit: Weight) -> Weight {
+			// The backlog's update is kept room for.
+			let update = T::DbWeight::get().writes(1);
+			let mut meter = WeightMeter::with_limit(limit.saturating_sub(update));
+			// The backlog, and the first queue looked into.
+			let _ = meter.try_consume(T::WeightInfo::on_initialize(0));
+			let backlog = DueBacklog::<T>::get();
+			let mut block = backlog.unwrap_or(now);
+			let left = loop {
+				if !Self::advance_due(block, now, &mut meter) {
+					break Some(block);
+				}
+				if block >= now {
+					break None;
 				}
 				block = block.saturating_add(1u32.into());
+				if meter.try_consume(T::DbWeight::get().reads(1)).is_err() {
+					break Some(block);
+				}
+			};
+			let mut spent = meter.consumed().max(T::WeightInfo::on_initialize(0));
+			if left != backlog {
+				spent.saturating_accrue(update);
+				match left {
+					Some(block) => DueBacklog::<T>::put(block),
+					None => DueBacklog::<T>::kill(),
+				}
 			}
-			None
+			spent
+		}
+
+		/// Makes `job` due at `at`; returns `at`.
+		fn schedule(at: BlockNumberFor<T>, job: JobId) -> BlockNumberFor<T> {
+			Due::<T>::insert(at, job, ());
+			at
+		}
+
+		/// The most a reveal batch of `items` can weigh: every item resolving a full committee.
+		pub fn reveal_weight(items: u32) -> Weight {
+			T::WeightInfo::reveal_results(items).saturating_add(
+				T::WeightInfo::resolve(T::MaxCommittee::get()).saturating_mul(items.into()),
+			)
+		}
+
+		/// What `on_initialize` spends on every entry it reaches: finding it, reading its job,
+		/// removing it.
+		fn entry_weight() -> Weight {
+			T::WeightInfo::on_initialize(1).saturating_sub(T::WeightInfo::on_initialize(0))
 		}
 
 		/// The weight of a batch of which `skipped` items were stale: the applied items' weight
@@ -823,13 +882,43 @@ pub mod pallet {
 				.map(|valid| (valid, Weight::zero()))
 		}
 
-		/// Moves a due job on: commit → reveal (or failure), reveal → resolution, finished →
-		/// pruned. Jobs whose due block moved are skipped.
-		fn advance(job_id: JobId, now: BlockNumberFor<T>) {
-			let Some(mut job) = Jobs::<T>::get(job_id) else { return };
-			if job.due != now {
-				return;
+		/// Handles the jobs due at `block` (`now` or before) while `meter` has room for them;
+		/// whether all were handled. Each entry is charged for what it did.
+		fn advance_due(
+			block: BlockNumberFor<T>,
+			now: BlockNumberFor<T>,
+			meter: &mut WeightMeter,
+		) -> bool {
+			for job_id in Due::<T>::iter_key_prefix(block) {
+				if meter.try_consume(Self::entry_weight()).is_err() {
+					return false;
+				}
+				let job = Jobs::<T>::get(job_id).filter(|job| job.due == block);
+				let work = match &job {
+					// Moved on early: nothing left to do.
+					None => Weight::zero(),
+					Some(job) if matches!(job.phase, Phase::Completed | Phase::Failed) => {
+						T::WeightInfo::prune(1)
+							.saturating_sub(T::WeightInfo::prune(0))
+							.saturating_sub(Self::entry_weight())
+					},
+					// Opening the reveal phase or failing weighs less than resolving.
+					Some(job) => T::WeightInfo::resolve(job.committee.len() as u32),
+				};
+				if meter.try_consume(work).is_err() {
+					return false;
+				}
+				Due::<T>::remove(block, job_id);
+				if let Some(job) = job {
+					Self::advance(job_id, job, now);
+				}
 			}
+			true
+		}
+
+		/// Moves a due job on: commit → reveal (or failure), reveal → resolution, finished →
+		/// pruned.
+		fn advance(job_id: JobId, mut job: Job<T>, now: BlockNumberFor<T>) {
 			match job.phase {
 				Phase::Commit => {
 					let committed = job.commits.iter().filter(|c| c.is_some()).count() as u32;
@@ -846,6 +935,7 @@ pub mod pallet {
 				},
 				Phase::Completed | Phase::Failed => {
 					Jobs::<T>::remove(job_id);
+					JobInputs::<T>::remove(job_id);
 					JobsByRequester::<T>::remove(&job.requester, job_id);
 					Self::deposit_event(Event::JobPruned { job: job_id });
 				},
@@ -854,18 +944,12 @@ pub mod pallet {
 
 		fn open_reveal(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
 			job.phase = Phase::Reveal;
-			match Self::schedule(now.saturating_add(T::RevealWindow::get()), job_id, 16) {
-				Some(due) => {
-					job.due = due;
-					Self::deposit_event(Event::RevealPhase { job: job_id, due });
-				},
-				// No room in the coming blocks: resolve with what there is rather than never.
-				None => Self::resolve(job_id, job, now),
-			}
+			job.due = Self::schedule(now.saturating_add(T::RevealWindow::get()), job_id);
+			Self::deposit_event(Event::RevealPhase { job: job_id, due: job.due });
 		}
 
 		/// Decides a job from its reveals, pays and refunds, and schedules its pruning.
-		fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
+		pub(crate) fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
 			let k = job.committee.len() as u32;
 			let q = quorum(k) as usize;
 			let revealed: Vec<(usize, &Reveal<T::MaxOutputBytes>)> = job
@@ -989,12 +1073,7 @@ pub mod pallet {
 
 		/// Schedules the pruning of a finished job after the retention period.
 		fn finish(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
-			match Self::schedule(now.saturating_add(T::RetentionPeriod::get()), job_id, 256) {
-				Some(due) => job.due = due,
-				None => {
-					defensive!("256 blocks of full job queues: the job is kept unpruned");
-				},
-			}
+			job.due = Self::schedule(now.saturating_add(T::RetentionPeriod::get()), job_id);
 		}
 
 		/// Moves `amount` of the requester's held fee to `to`; back to the requester if `to`

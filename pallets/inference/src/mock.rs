@@ -171,7 +171,14 @@ parameter_types! {
 	pub const ExecutorFee: Balance = 10;
 	pub const BaseFee: Balance = 5;
 	pub const FeeCollector: AccountId = 99;
-	pub const MaxJobsPerBlock: u32 = 8;
+	/// Room for 8 deadlines of committees of 1 a block (and the backlog's update).
+	pub MaxHookWeight: Weight = {
+		use crate::WeightInfo;
+		let entry = <() as WeightInfo>::on_initialize(1) - <() as WeightInfo>::on_initialize(0);
+		<() as WeightInfo>::on_initialize(0)
+			+ (entry + <() as WeightInfo>::resolve(1)) * 8
+			+ polkadot_sdk::frame_support::weights::constants::RocksDbWeight::get().writes(1)
+	};
 }
 
 impl pallet_inference::Config for Test {
@@ -188,7 +195,7 @@ impl pallet_inference::Config for Test {
 	type MaxInputBytes = polkadot_sdk::frame_support::traits::ConstU32<1024>;
 	type MaxOutputBytes = polkadot_sdk::frame_support::traits::ConstU32<256>;
 	type MaxBatch = polkadot_sdk::frame_support::traits::ConstU32<8>;
-	type MaxJobsPerBlock = MaxJobsPerBlock;
+	type MaxHookWeight = MaxHookWeight;
 	type CommitWindow = polkadot_sdk::frame_support::traits::ConstU64<3>;
 	type RevealWindow = polkadot_sdk::frame_support::traits::ConstU64<3>;
 	type RetentionPeriod = polkadot_sdk::frame_support::traits::ConstU64<10>;

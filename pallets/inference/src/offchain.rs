@@ -5,9 +5,9 @@
 //! - every job of its committees in the commit phase that it has not committed to is run once
 //!   through the `inference` host functions (a lock in off-chain storage keeps overlapping
 //!   workers from running it twice); the outcome and a random salt are kept in off-chain
-//!   storage, and the commitments go out in one `commit_results` batch;
-//! - every job in the reveal phase that it committed to and has not revealed is revealed in one
-//!   `reveal_results` batch.
+//!   storage, and the commitments go out in `commit_results` batches;
+//! - every job in the reveal phase that it committed to and has not revealed is revealed, in
+//!   `reveal_results` batches each declared at most [`REVEAL_BATCH_SHARE`] of a block.
 //!
 //! Votes go out [`SEND_DELAY_MS`] after the worker starts, so that the other validators have
 //! imported the block they depend on. A batch that does not make it into a block is sent again
@@ -25,7 +25,7 @@ use polkadot_sdk::{
 	sp_runtime::{
 		offchain::storage::{MutateStorageError, StorageRetrievalError, StorageValueRef},
 		traits::Saturating,
-		RuntimeAppPublic,
+		Perbill, RuntimeAppPublic,
 	},
 };
 use verity_primitives::{
@@ -45,8 +45,14 @@ pub const RESEND_AFTER: u32 = 1;
 /// enough for the next block's author, a slot (3 s) later, to include them.
 pub const SEND_DELAY_MS: u64 = 1_000;
 
-/// Most batches of each kind one executor sends per block (each of up to `MaxBatch` items).
+/// Most items of each kind (commits, reveals) one executor sends per block: 16 batches of
+/// `MaxBatch` items.
 pub const MAX_BATCHES: usize = 16;
+
+/// The most of a block's weight a reveal batch is declared to take. A batch is declared as if
+/// each item resolved a job of `MaxCommittee`, and one that does not fit what is left of a block
+/// waits for the next block: smaller batches leave less of a block unused.
+pub const REVEAL_BATCH_SHARE: Perbill = Perbill::from_percent(3);
 
 /// How long (ms) the lock on running a job holds: longer than any inference (the engine stops
 /// one at its time limit) and most model downloads. A node stopped while holding it runs the job
@@ -83,6 +89,10 @@ impl<T: Config> Pallet<T> {
 	fn serve(executor: &T::AccountId, id: &ExecutorId, now: BlockNumberFor<T>, send_from: u64) {
 		let max = (T::MaxBatch::get() as usize).max(1);
 		let most = max.saturating_mul(MAX_BATCHES);
+		// As many reveals a batch as fit their share of a block (at least one).
+		let share = REVEAL_BATCH_SHARE * T::BlockWeights::get().max_block;
+		let max_reveals =
+			(1..=max).rev().find(|n| Self::reveal_weight(*n as u32).all_lte(share)).unwrap_or(1);
 		let mut commits = Vec::new();
 		let mut reveals = Vec::new();
 		// Whether each item was sent before.
@@ -140,7 +150,7 @@ impl<T: Config> Pallet<T> {
 				Self::send(call, VoteKind::Commit, batch.len() as u32, resent);
 			}
 		}
-		for (batch, resent) in reveals.chunks(max).zip(reveals_resent.chunks(max)) {
+		for (batch, resent) in reveals.chunks(max_reveals).zip(reveals_resent.chunks(max_reveals)) {
 			let reveals: RevealsOf<T> = batch.to_vec().try_into().unwrap_or_default();
 			let payload = (b"verity/reveal", executor, &reveals).encode();
 			if let Some(signature) = id.sign(&payload) {
@@ -181,7 +191,7 @@ impl<T: Config> Pallet<T> {
 			return Some(computed);
 		}
 		// Decoded before taking the lock, so that no early return leaves it held.
-		let inputs = Vec::<Tensor>::decode(&mut &job.inputs[..]).ok()?;
+		let inputs = Vec::<Tensor>::decode(&mut &JobInputs::<T>::get(job_id)?[..]).ok()?;
 		// The lock holds the time (ms) it lapses at, so that a node stopped while running a job
 		// runs it again after a restart.
 		let running_key = key(b"running", job_id, executor);

@@ -399,9 +399,12 @@ fn finished_jobs_are_pruned_after_the_retention_period() {
 			next_block();
 		}
 		assert!(Jobs::<Test>::get(job).is_some());
+		assert_eq!(Inference::job_info(job).unwrap().inputs, inputs().encode());
 		next_block();
 		assert!(Jobs::<Test>::get(job).is_none());
+		assert!(JobInputs::<Test>::get(job).is_none());
 		assert!(JobsByRequester::<Test>::iter().next().is_none());
+		assert!(Due::<Test>::iter().next().is_none());
 		assert!(events().contains(&Event::JobPruned { job }));
 	});
 }
@@ -479,19 +482,27 @@ fn executors_are_added_and_removed_by_root_only() {
 }
 
 #[test]
-fn many_jobs_due_in_one_block_spill_over_and_stay_within_the_block_weight() {
+fn deadlines_beyond_the_hooks_weight_wait_for_the_next_block_oldest_first() {
 	new_test_ext().execute_with(|| {
 		let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);
-		let jobs: Vec<JobId> = (0..20).map(|_| submit(1)).collect();
-		let max = TestBlockWeights::get().max_block;
-		let mut handled = 0;
-		for _ in 0..8 {
+		// 20 jobs due at block 4, then 5 more at block 5; no commits, so each fails at its
+		// deadline, and the hook has room for 8 a block.
+		let early: Vec<JobId> = (0..20).map(|_| submit(1)).collect();
+		next_block();
+		let late: Vec<JobId> = (0..5).map(|_| submit(1)).collect();
+		let failed = |jobs: &[JobId]| jobs.iter().filter(|j| phase(**j) == Phase::Failed).count();
+		let mut seen = Vec::new();
+		while System::block_number() < 12 {
 			let weight = next_block();
-			assert!(weight.all_lte(max), "{weight:?}");
-			handled = jobs.iter().filter(|j| phase(**j) == Phase::Failed).count();
+			assert!(weight.all_lte(MaxHookWeight::get()), "{weight:?}");
+			seen.push((failed(&early), failed(&late), DueBacklog::<Test>::get()));
 		}
-		// No commits: every job failed by its (possibly moved) deadline, at most 8 a block.
-		assert_eq!(handled, 20);
+		assert_eq!(
+			seen[..5],
+			[(0, 0, None), (8, 0, Some(4)), (16, 0, Some(4)), (20, 4, Some(5)), (20, 5, None),]
+		);
+		// Each failed in full: nothing held.
+		assert_eq!(held(REQUESTER), 0);
 	});
 }
 
@@ -568,28 +579,52 @@ fn reveals_are_charged_for_what_they_did() {
 		}
 		// A reveal that leaves others pending is charged as one; the last one resolves the job.
 		let first = reveal_call(members[0], job, &o).dispatch(RawOrigin::Authorized.into());
-		assert_eq!(first.unwrap().actual_weight, Some(<() as WeightInfo>::reveal_pending(1)));
+		assert_eq!(first.unwrap().actual_weight, Some(<() as WeightInfo>::reveal_results(1)));
 		reveal(members[1], job, &o);
 		let last = reveal_call(members[2], job, &o).dispatch(RawOrigin::Authorized.into());
-		assert_eq!(last.unwrap().actual_weight, Some(<() as WeightInfo>::reveal_results(1)));
+		assert_eq!(
+			last.unwrap().actual_weight,
+			Some(<() as WeightInfo>::reveal_results(1) + <() as WeightInfo>::resolve(3))
+		);
 		assert_eq!(phase(job), Phase::Completed);
 	});
 }
 
 #[test]
-fn submissions_wait_when_the_coming_blocks_are_full_of_deadlines() {
+fn entries_of_jobs_that_moved_on_are_charged_as_skipped_and_prunes_as_prunes() {
 	new_test_ext().execute_with(|| {
-		let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);
-		// 16 blocks × 8 jobs of room for commit deadlines.
-		for _ in 0..16 * MaxJobsPerBlock::get() {
-			submit(1);
-		}
-		assert_noop!(
-			Inference::submit_job(RuntimeOrigin::signed(REQUESTER), MODEL, inputs(), 1, 1_000),
-			Error::<Test>::TooBusy
+		use crate::weights::WeightInfo;
+		let (base, entry) = (
+			<() as WeightInfo>::on_initialize(0),
+			<() as WeightInfo>::on_initialize(1) - <() as WeightInfo>::on_initialize(0),
 		);
-		next_block();
-		submit(1);
+		// Submitted at block 1 (commit deadline 4), committed at 2 (reveal deadline 5) and
+		// revealed at 2 (pruned at 12).
+		let job = submit(3);
+		assert_eq!(next_block(), base);
+		let o = success(&[1]);
+		for m in committee(job) {
+			commit(m, job, &o);
+		}
+		for m in committee(job) {
+			reveal(m, job, &o);
+		}
+		assert_eq!(phase(job), Phase::Completed);
+		assert_eq!(Jobs::<Test>::get(job).unwrap().due, 12);
+		assert_eq!(next_block(), base);
+		// The commit deadline and the reveal deadline it left behind: one skipped entry each.
+		assert_eq!(next_block(), base + entry);
+		assert_eq!(next_block(), base + entry);
+		for _ in 6..12 {
+			assert_eq!(next_block(), base);
+		}
+		assert_eq!(Due::<Test>::iter().collect::<Vec<_>>(), vec![(12, job, ())]);
+		assert_eq!(
+			next_block(),
+			base + <() as WeightInfo>::prune(1) - <() as WeightInfo>::prune(0)
+		);
+		assert!(Jobs::<Test>::get(job).is_none());
+		assert_eq!(Due::<Test>::iter().count(), 0);
 	});
 }
 

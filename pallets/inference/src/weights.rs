@@ -39,11 +39,12 @@ pub trait WeightInfo {
 	fn submit_job(k: u32, ) -> Weight;
 	fn commit_results(b: u32, ) -> Weight;
 	fn reveal_results(b: u32, ) -> Weight;
-	fn reveal_pending(b: u32, ) -> Weight;
 	fn authorize_batch(b: u32, ) -> Weight;
 	fn add_executor() -> Weight;
 	fn remove_executor() -> Weight;
+	fn resolve(k: u32, ) -> Weight;
 	fn on_initialize(n: u32, ) -> Weight;
+	fn prune(n: u32, ) -> Weight;
 }
 
 /// Weights measured for a runtime, with its database weights.
@@ -55,8 +56,6 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::NextJobId` (r:1 w:1)
 	/// Proof: `Inference::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Due` (r:1 w:1)
-	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -65,96 +64,74 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Stats` (r:16 w:16)
 	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Due` (r:0 w:1)
+	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:0 w:1)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(137025), added: 139500, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71485), added: 73960, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobsByRequester` (r:0 w:1)
 	/// Proof: `Inference::JobsByRequester` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::JobInputs` (r:0 w:1)
+	/// Proof: `Inference::JobInputs` (`max_values`: None, `max_size`: Some(65556), added: 68031, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::PendingByExecutor` (r:0 w:16)
 	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 16]`.
 	fn submit_job(k: u32, ) -> Weight {
 		// Proof size: measured `4954`, estimated `8743`.
-		// Minimum execution time: 187_138_000 picoseconds.
-		Weight::from_parts(199_318_865, 8743)
-			.saturating_add(Weight::from_parts(5_803_362, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Minimum execution time: 209_141_000 picoseconds.
+		Weight::from_parts(222_804_519, 8743)
+			.saturating_add(Weight::from_parts(5_896_889, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2531).saturating_mul(k.into()))
 	}
 	/// Storage: `Inference::Jobs` (r:64 w:64)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(137025), added: 139500, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Due` (r:1 w:1)
-	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71485), added: 73960, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Due` (r:0 w:64)
+	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
 	fn commit_results(b: u32, ) -> Weight {
-		// Proof size: measured `140`, estimated `7575`.
-		// Minimum execution time: 90_915_000 picoseconds.
-		Weight::from_parts(91_356_000, 7575)
-			.saturating_add(Weight::from_parts(75_174_365, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Proof size: measured `133`, estimated `990`.
+		// Minimum execution time: 42_273_000 picoseconds.
+		Weight::from_parts(35_497_436, 990)
+			.saturating_add(Weight::from_parts(15_942_494, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(b.into())))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(b.into()))
 	}
 	/// Storage: `Inference::Jobs` (r:64 w:64)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(137025), added: 139500, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Stats` (r:64 w:64)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Due` (r:1 w:1)
-	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::PendingByExecutor` (r:0 w:1024)
-	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// The range of component `b` is `[1, 64]`.
-	fn reveal_results(b: u32, ) -> Weight {
-		// Proof size: measured `4122`, estimated `129320`.
-		// Minimum execution time: 401_587_000 picoseconds.
-		Weight::from_parts(405_593_000, 129320)
-			.saturating_add(Weight::from_parts(342_666_783, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(54_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(T::DbWeight::get().writes(54_u64))
-			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
-	}
-	/// Storage: `Inference::Jobs` (r:64 w:64)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(137025), added: 139500, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71485), added: 73960, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[0, 64]`.
-	fn reveal_pending(b: u32, ) -> Weight {
+	fn reveal_results(b: u32, ) -> Weight {
 		// Proof size: measured `112`, estimated `990`.
-		// Minimum execution time: 8_863_000 picoseconds.
-		Weight::from_parts(27_172_860, 990)
-			.saturating_add(Weight::from_parts(91_965_462, 0).saturating_mul(b.into()))
+		// Minimum execution time: 10_255_000 picoseconds.
+		Weight::from_parts(26_834_923, 990)
+			.saturating_add(Weight::from_parts(20_434_434, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(b.into()))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:0)
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:64 w:0)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(137025), added: 139500, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71485), added: 73960, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
 	fn authorize_batch(b: u32, ) -> Weight {
-		// Proof size: measured `4245`, estimated `5583`.
-		// Minimum execution time: 103_603_000 picoseconds.
-		Weight::from_parts(58_603_306, 5583)
-			.saturating_add(Weight::from_parts(46_649_640, 0).saturating_mul(b.into()))
+		// Proof size: measured `4258`, estimated `5583`.
+		// Minimum execution time: 69_263_000 picoseconds.
+		Weight::from_parts(65_869_293, 5583)
+			.saturating_add(Weight::from_parts(7_131_505, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(b.into()))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:1)
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	fn add_executor() -> Weight {
 		// Proof size: measured `4063`, estimated `5583`.
-		// Minimum execution time: 30_005_000 picoseconds.
-		Weight::from_parts(36_023_000, 5583)
+		// Minimum execution time: 34_431_000 picoseconds.
+		Weight::from_parts(41_923_000, 5583)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -162,97 +139,140 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	fn remove_executor() -> Weight {
 		// Proof size: measured `4128`, estimated `5583`.
-		// Minimum execution time: 39_509_000 picoseconds.
-		Weight::from_parts(42_773_000, 5583)
+		// Minimum execution time: 34_211_000 picoseconds.
+		Weight::from_parts(43_905_000, 5583)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Inference::Due` (r:2 w:2)
-	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(4110), added: 6585, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Jobs` (r:512 w:512)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(137025), added: 139500, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Stats` (r:64 w:64)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::PendingByExecutor` (r:0 w:8192)
+	/// Storage: `System::Account` (r:19 w:19)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Stats` (r:16 w:16)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Due` (r:0 w:1)
+	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Jobs` (r:0 w:1)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71485), added: 73960, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::PendingByExecutor` (r:0 w:16)
 	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// The range of component `k` is `[1, 16]`.
+	fn resolve(k: u32, ) -> Weight {
+		// Proof size: measured `1474`, estimated `8799`.
+		// Minimum execution time: 190_303_000 picoseconds.
+		Weight::from_parts(112_056_716, 8799)
+			.saturating_add(Weight::from_parts(65_301_197, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(k.into()))
+	}
+	/// Storage: `Inference::DueBacklog` (r:1 w:0)
+	/// Proof: `Inference::DueBacklog` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Due` (r:513 w:512)
+	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Jobs` (r:512 w:0)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71485), added: 73960, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn on_initialize(n: u32, ) -> Weight {
-		// Proof size: measured `4570`, estimated `162974`.
-		// Minimum execution time: 9_925_000 picoseconds.
-		Weight::from_parts(10_566_000, 162974)
-			.saturating_add(Weight::from_parts(413_017_968, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(56_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(56_u64))
-			.saturating_add(T::DbWeight::get().writes((17_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(n.into()))
+		// Proof size: measured `258`, estimated `3493`.
+		// Minimum execution time: 16_485_000 picoseconds.
+		Weight::from_parts(17_396_000, 3493)
+			.saturating_add(Weight::from_parts(9_028_695, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(n.into()))
+	}
+	/// Storage: `Inference::DueBacklog` (r:1 w:0)
+	/// Proof: `Inference::DueBacklog` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Due` (r:513 w:512)
+	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Jobs` (r:512 w:512)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71485), added: 73960, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::JobsByRequester` (r:512 w:512)
+	/// Proof: `Inference::JobsByRequester` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::JobInputs` (r:0 w:512)
+	/// Proof: `Inference::JobInputs` (`max_values`: None, `max_size`: Some(65556), added: 68031, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 512]`.
+	fn prune(n: u32, ) -> Weight {
+		// Proof size: measured `858`, estimated `3493`.
+		// Minimum execution time: 16_404_000 picoseconds.
+		Weight::from_parts(16_665_000, 3493)
+			.saturating_add(Weight::from_parts(18_286_915, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with RocksDB's database weights, for tests.
 impl WeightInfo for () {
 	fn submit_job(k: u32, ) -> Weight {
-		Weight::from_parts(199_318_865, 8743)
-			.saturating_add(Weight::from_parts(5_803_362, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
+		Weight::from_parts(222_804_519, 8743)
+			.saturating_add(Weight::from_parts(5_896_889, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2531).saturating_mul(k.into()))
 	}
 	fn commit_results(b: u32, ) -> Weight {
-		Weight::from_parts(91_356_000, 7575)
-			.saturating_add(Weight::from_parts(75_174_365, 0).saturating_mul(b.into()))
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
+		Weight::from_parts(35_497_436, 990)
+			.saturating_add(Weight::from_parts(15_942_494, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(b.into())))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(b.into()))
 	}
 	fn reveal_results(b: u32, ) -> Weight {
-		Weight::from_parts(405_593_000, 129320)
-			.saturating_add(Weight::from_parts(342_666_783, 0).saturating_mul(b.into()))
-			.saturating_add(RocksDbWeight::get().reads(54_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(RocksDbWeight::get().writes(54_u64))
-			.saturating_add(RocksDbWeight::get().writes((17_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
-	}
-	fn reveal_pending(b: u32, ) -> Weight {
-		Weight::from_parts(27_172_860, 990)
-			.saturating_add(Weight::from_parts(91_965_462, 0).saturating_mul(b.into()))
+		Weight::from_parts(26_834_923, 990)
+			.saturating_add(Weight::from_parts(20_434_434, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(b.into()))
 	}
 	fn authorize_batch(b: u32, ) -> Weight {
-		Weight::from_parts(58_603_306, 5583)
-			.saturating_add(Weight::from_parts(46_649_640, 0).saturating_mul(b.into()))
+		Weight::from_parts(65_869_293, 5583)
+			.saturating_add(Weight::from_parts(7_131_505, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(b.into()))
 	}
 	fn add_executor() -> Weight {
-		Weight::from_parts(36_023_000, 5583)
+		Weight::from_parts(41_923_000, 5583)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_executor() -> Weight {
-		Weight::from_parts(42_773_000, 5583)
+		Weight::from_parts(43_905_000, 5583)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
+	fn resolve(k: u32, ) -> Weight {
+		Weight::from_parts(112_056_716, 8799)
+			.saturating_add(Weight::from_parts(65_301_197, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(k.into()))
+	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(10_566_000, 162974)
-			.saturating_add(Weight::from_parts(413_017_968, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(56_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(56_u64))
-			.saturating_add(RocksDbWeight::get().writes((17_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 139500).saturating_mul(n.into()))
+		Weight::from_parts(17_396_000, 3493)
+			.saturating_add(Weight::from_parts(9_028_695, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(n.into()))
+	}
+	fn prune(n: u32, ) -> Weight {
+		Weight::from_parts(16_665_000, 3493)
+			.saturating_add(Weight::from_parts(18_286_915, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 73960).saturating_mul(n.into()))
 	}
 }
