@@ -15,7 +15,12 @@ use verity_primitives::{
 };
 
 fn models_dir() -> std::path::PathBuf {
-	Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
+	std::path::PathBuf::from(
+		// Where `cargo test` runs it from: a clone sharing the target directory with another may
+		// have been given the other's compiled-in path.
+		std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+	)
+	.join("../models")
 }
 
 fn fixtures(model: &str) -> Value {

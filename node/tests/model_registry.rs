@@ -11,8 +11,10 @@ use std::{path::Path, time::Duration};
 const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 
 fn fixtures(model: &str) -> Value {
-	let path =
-		Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/{model}.fixtures.json"));
+	// Where `cargo test` runs it from (see inference.rs).
+	let root =
+		std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+	let path = Path::new(&root).join(format!("../models/{model}.fixtures.json"));
 	serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 

@@ -16,7 +16,12 @@ const MODELS: [&str; 4] =
 	["linear_regressor", "mlp_classifier", "cnn_mnist", "tree_ensemble_classifier"];
 
 fn models_dir() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models")
+	PathBuf::from(
+		// Where `cargo test` runs it from: a clone sharing the target directory with another may
+		// have been given the other's compiled-in path.
+		std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+	)
+	.join("../models")
 }
 
 fn fixtures(model: &str) -> Value {
