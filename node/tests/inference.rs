@@ -4,7 +4,7 @@
 mod common;
 
 use codec::{Decode, Encode};
-use common::{run_node, stderr, RunningNode};
+use common::{fixtures, models_dir, run_node, stderr, RunningNode};
 use serde_json::{json, Value};
 use std::{path::Path, time::Duration};
 use verity_primitives::{
@@ -13,20 +13,6 @@ use verity_primitives::{
 	json::tensor_from_json,
 	HostError, Outcome, Tensor,
 };
-
-fn models_dir() -> std::path::PathBuf {
-	std::path::PathBuf::from(
-		// Where `cargo test` runs it from: a clone sharing the target directory with another may
-		// have been given the other's compiled-in path.
-		std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
-	)
-	.join("../models")
-}
-
-fn fixtures(model: &str) -> Value {
-	let path = models_dir().join(format!("{model}.fixtures.json"));
-	serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 fn tensors(json: &Value) -> Vec<Tensor> {
 	json.as_array().unwrap().iter().map(|t| tensor_from_json(t.clone()).unwrap()).collect()

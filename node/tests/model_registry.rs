@@ -3,20 +3,12 @@
 
 mod common;
 
-use common::RunningNode;
+use common::{fixtures, RunningNode};
 use serde_json::{json, Value};
-use std::{path::Path, time::Duration};
+use std::time::Duration;
 
 /// Alice, the owner of the genesis models on the dev chain.
 const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
-
-fn fixtures(model: &str) -> Value {
-	// Where `cargo test` runs it from (see inference.rs).
-	let root =
-		std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-	let path = Path::new(&root).join(format!("../models/{model}.fixtures.json"));
-	serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 #[test]
 fn genesis_models_are_registered_and_run_from_their_chain_chunks() {

@@ -10,6 +10,21 @@ use std::{
 	time::{Duration, Instant},
 };
 
+/// The bundled models, found where `cargo test` runs the tests from: a clone sharing the target
+/// directory with another may have been given the other's compiled-in path.
+pub fn models_dir() -> std::path::PathBuf {
+	std::path::PathBuf::from(
+		std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+	)
+	.join("../models")
+}
+
+/// A bundled model's fixtures file.
+pub fn fixtures(model: &str) -> serde_json::Value {
+	let path = models_dir().join(format!("{model}.fixtures.json"));
+	serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// The node binary cargo built for these tests.
 pub const NODE: &str = env!("CARGO_BIN_EXE_verity-node");
 

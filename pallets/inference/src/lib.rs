@@ -766,11 +766,12 @@ pub mod pallet {
 		/// Handles the jobs due by `now`, oldest first, spending at most `limit`; the weight
 		/// spent.
 		pub(crate) fn handle_due(now: BlockNumberFor<T>, limit: Weight) -> Weight {
-			// The backlog's update is kept room for.
+			// The backlog and the first queue looked into are spent; its update is kept room for.
 			let update = T::DbWeight::get().writes(1);
-			let mut meter = WeightMeter::with_limit(limit.saturating_sub(update));
-			// The backlog, and the first queue looked into.
-			let _ = meter.try_consume(T::WeightInfo::on_initialize(0));
+			let mut meter = WeightMeter::with_consumed_and_limit(
+				T::WeightInfo::on_initialize(0),
+				limit.saturating_sub(update),
+			);
 			let backlog = DueBacklog::<T>::get();
 			let mut block = backlog.unwrap_or(now);
 			let left = loop {
@@ -785,7 +786,7 @@ pub mod pallet {
 					break Some(block);
 				}
 			};
-			let mut spent = meter.consumed().max(T::WeightInfo::on_initialize(0));
+			let mut spent = meter.consumed();
 			if left != backlog {
 				spent.saturating_accrue(update);
 				match left {
@@ -889,8 +890,9 @@ pub mod pallet {
 			now: BlockNumberFor<T>,
 			meter: &mut WeightMeter,
 		) -> bool {
+			let entry = Self::entry_weight();
 			for job_id in Due::<T>::iter_key_prefix(block) {
-				if meter.try_consume(Self::entry_weight()).is_err() {
+				if meter.try_consume(entry).is_err() {
 					return false;
 				}
 				let job = Jobs::<T>::get(job_id).filter(|job| job.due == block);
@@ -900,7 +902,7 @@ pub mod pallet {
 					Some(job) if matches!(job.phase, Phase::Completed | Phase::Failed) => {
 						T::WeightInfo::prune(1)
 							.saturating_sub(T::WeightInfo::prune(0))
-							.saturating_sub(Self::entry_weight())
+							.saturating_sub(entry)
 					},
 					// Opening the reveal phase or failing weighs less than resolving.
 					Some(job) => T::WeightInfo::resolve(job.committee.len() as u32),
