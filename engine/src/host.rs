@@ -2,23 +2,28 @@
 //!
 //! The node registers an `InferenceExt` holding an [`EngineHost`] for its off-chain workers only
 //! (`OffchainWorkerOptions::custom_extensions`); the runtime's calls to
-//! `verity_primitives::inference::run` then reach [`EngineHost::run`].
+//! `verity_primitives::inference::{start, poll, run}` then reach the node's inference queue.
 
-use crate::{Engine, ModelSource, RunError};
-use std::sync::Arc;
-use verity_primitives::{inference::InferenceHost, HostError, ModelId, Outcome, Tensor};
+use crate::{service::InferenceService, RunError};
+use verity_primitives::{
+	inference::{InferenceHost, JobKey, JobRequest, JobStatus},
+	model::ModelLimits,
+	HostError, ModelId, Outcome, Tensor,
+};
 
-/// Runs the runtime's inference requests on the node's engine, with models from `source`.
+/// Limits of a probe (`run`): what a model may use when the caller names none.
+pub const PROBE_LIMITS: ModelLimits = ModelLimits { cpu_millis: 10_000, memory_mib: 2048 };
+
+/// Runs the runtime's inference requests on the node's queue.
 pub struct EngineHost {
-	engine: Option<Arc<Engine>>,
-	source: Arc<dyn ModelSource>,
+	service: Option<InferenceService>,
 }
 
 impl EngineHost {
-	/// `engine` is `None` on a node that could not load ONNX Runtime: every request then gets
-	/// [`HostError::EngineUnavailable`].
-	pub fn new(engine: Option<Arc<Engine>>, source: Arc<dyn ModelSource>) -> Self {
-		Self { engine, source }
+	/// `service` is `None` on a node that could not load ONNX Runtime or start its workers:
+	/// every request then gets [`HostError::EngineUnavailable`].
+	pub fn new(service: Option<InferenceService>) -> Self {
+		Self { service }
 	}
 }
 
@@ -29,13 +34,25 @@ impl InferenceHost for EngineHost {
 		inputs: Vec<Tensor>,
 		output_decimals: u8,
 	) -> Result<Outcome, HostError> {
-		let engine = self.engine.as_ref().ok_or(HostError::EngineUnavailable)?;
-		match engine.run(&*self.source, &model, &inputs, output_decimals) {
+		let service = self.service.as_ref().ok_or(HostError::EngineUnavailable)?;
+		match service.run(model, inputs, output_decimals, PROBE_LIMITS) {
 			Ok(execution) => Ok(execution.outcome),
 			Err(RunError::ModelUnavailable(e)) => {
 				log::warn!(target: "verity-engine", "off-chain inference: {e}");
 				Err(HostError::ModelUnavailable)
 			},
+			Err(RunError::Host(e)) => Err(e),
+		}
+	}
+
+	fn start(&self, request: JobRequest) -> Result<(), HostError> {
+		self.service.as_ref().ok_or(HostError::EngineUnavailable)?.start_job(request)
+	}
+
+	fn poll(&self, key: JobKey) -> JobStatus {
+		match &self.service {
+			Some(service) => service.poll(&key),
+			None => JobStatus::Unavailable(HostError::EngineUnavailable),
 		}
 	}
 }

@@ -12,6 +12,14 @@
 //!   outputs and runs past the limit are canonical failure outcomes, never panics or hung threads.
 //! - [`ModelStore`]: model files named by their `blake2_256`, filled from local imports and
 //!   HTTP(S) URIs; bytes that do not hash to the id are never used.
+//! - [`worker`], [`pool`], [`protocol`]: inference in separate worker processes
+//!   (`verity-inference-worker`) under hard limits the node enforces: an address-space cap, the
+//!   model's CPU time, a wall-clock deadline after which the node kills the worker, no
+//!   filesystem. A worker that dies is a canonical failure outcome and is replaced.
+//! - [`service`]: the node's inference queue: jobs run concurrently on the workers, cheapest
+//!   first, models fetched in the background; the off-chain worker starts jobs and polls them.
+//! - [`fetch`]: model downloads that refuse non-public addresses and bound redirects, bytes and
+//!   time.
 //! - [`host`]: the node's side of the `inference` host functions (`verity_primitives::inference`),
 //!   registered for off-chain workers.
 //!
@@ -32,13 +40,23 @@
 
 mod convert;
 mod engine;
+pub mod fetch;
 pub mod host;
 pub mod library;
+pub mod pool;
+pub mod protocol;
+mod sandbox;
+pub mod service;
 pub mod store;
 mod watchdog;
+pub mod worker;
 
 pub use engine::{
-	Engine, EngineConfig, EngineStats, Execution, Optimization, RunError, SessionSettings,
+	failure, Engine, EngineConfig, EngineStats, Execution, Optimization, RunError, RunLimits,
+	RunStats, SessionSettings,
 };
 pub use library::LibraryError;
+pub use pool::{PoolConfig, WorkerProcess};
+pub use service::{Backend, InferenceService, ServiceConfig};
 pub use store::{ModelSource, ModelStore, StoreError};
+pub use watchdog::Clock;

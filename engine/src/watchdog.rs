@@ -1,9 +1,14 @@
-//! Stops inferences that run past their deadline.
+//! Stops inferences that run past their limit.
 //!
 //! One background thread watches every running inference. Registering is a map insert under a
 //! mutex (no wake-up, no thread per inference); the thread checks deadlines every [`TICK`], and
 //! when one has passed it sets the inference's ONNX Runtime terminate flag, which makes the run
-//! return an error between two operators.
+//! return an error between two operators. (One long operator is not stopped this way: the
+//! worker pool's host kills the worker process for that.)
+//!
+//! A deadline is on one of two clocks ([`Clock`]): wall-clock time, or the CPU time of the whole
+//! process, which in an inference worker (one inference at a time) is the inference's own and
+//! does not run while the machine is busy with something else.
 
 use ort::session::RunOptions;
 use std::{
@@ -18,10 +23,35 @@ use std::{
 
 /// How often the watchdog looks at deadlines: a run is stopped at most this long after its
 /// deadline (plus the time its current operator takes to finish).
-pub const TICK: Duration = Duration::from_millis(20);
+pub const TICK: Duration = Duration::from_millis(5);
+
+/// What a deadline is measured on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+	/// Wall-clock time.
+	Wall,
+	/// The process's CPU time (all its threads).
+	ProcessCpu,
+}
+
+impl Clock {
+	/// Now, on this clock, as time since an arbitrary start.
+	fn now(self, start: Instant) -> Duration {
+		match self {
+			Self::Wall => start.elapsed(),
+			Self::ProcessCpu => process_cpu_time(),
+		}
+	}
+}
+
+/// CPU time the process has used, all threads together.
+pub fn process_cpu_time() -> Duration {
+	let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+	Duration::new(t.tv_sec.max(0) as u64, t.tv_nsec.clamp(0, 999_999_999) as u32)
+}
 
 struct Watched {
-	deadline: Instant,
+	deadline: Duration,
 	options: Arc<RunOptions>,
 	fired: Arc<AtomicBool>,
 }
@@ -36,6 +66,8 @@ struct State {
 struct Shared {
 	state: Mutex<State>,
 	stop: Condvar,
+	clock: Clock,
+	start: Instant,
 }
 
 impl Shared {
@@ -51,15 +83,30 @@ pub struct Watchdog {
 }
 
 impl Watchdog {
-	pub fn start() -> std::io::Result<Self> {
-		let shared = Arc::new(Shared { state: Mutex::new(State::default()), stop: Condvar::new() });
+	pub fn start(clock: Clock) -> std::io::Result<Self> {
+		let shared = Arc::new(Shared {
+			state: Mutex::new(State::default()),
+			stop: Condvar::new(),
+			clock,
+			start: Instant::now(),
+		});
 		let weak = Arc::downgrade(&shared);
-		thread::Builder::new().name("verity-watchdog".into()).spawn(move || watch(weak))?;
+		// Wait for the thread to be running: a worker lowers its memory limit around each
+		// inference, and a thread still setting itself up (its signal stack, its first
+		// allocation) must not find itself under that limit.
+		let (started, running) = std::sync::mpsc::sync_channel(0);
+		thread::Builder::new().name("verity-watchdog".into()).spawn(move || {
+			let _ = started.send(());
+			watch(weak)
+		})?;
+		running.recv().map_err(|_| std::io::Error::other("the watchdog thread did not start"))?;
 		Ok(Self { shared })
 	}
 
-	/// Watches a run until the returned guard is dropped.
-	pub fn watch(&self, options: Arc<RunOptions>, deadline: Instant) -> Watch {
+	/// Watches a run, stopping it once `limit` has passed on the watchdog's clock, until the
+	/// returned guard is dropped.
+	pub fn watch(&self, options: Arc<RunOptions>, limit: Duration) -> Watch {
+		let deadline = self.shared.clock.now(self.shared.start).saturating_add(limit);
 		let fired = Arc::new(AtomicBool::new(false));
 		let mut state = self.shared.lock();
 		let id = state.next_id;
@@ -103,7 +150,7 @@ fn watch(shared: Weak<Shared>) {
 		if state.stopping {
 			return;
 		}
-		let now = Instant::now();
+		let now = shared.clock.now(shared.start);
 		for watched in state.watched.values() {
 			if watched.deadline <= now && !watched.fired.load(Ordering::Acquire) {
 				match watched.options.terminate() {

@@ -128,7 +128,7 @@ fn a_model_the_node_does_not_have_is_an_error_not_an_outcome() {
 	let engine = engine(EngineConfig::default());
 	let (_dir, store) = store();
 	let err = engine.run(&store, &[7; 32], &[x(&[1, 10])], 6).unwrap_err();
-	let RunError::ModelUnavailable(e) = &err;
+	let RunError::ModelUnavailable(e) = &err else { panic!("{err}") };
 	assert!(err.to_string().contains("is not in the store"), "{e}");
 }
 

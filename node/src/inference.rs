@@ -1,5 +1,6 @@
-//! The node's inference engine: command-line options and start-up. The engine itself lives in
-//! `verity-engine`; this module only configures it from the command line.
+//! The node's inference: command-line options and start-up. Inference itself runs in worker
+//! processes (`verity-inference-worker`) that `verity-engine` starts and supervises; this module
+//! configures them and the queue from the command line.
 
 use crate::metrics::{InferenceMetrics, MeteredHost, ModelFrom};
 use polkadot_sdk::{
@@ -13,16 +14,21 @@ use std::{
 	time::{Duration, Instant},
 };
 use verity_engine::{
-	host::EngineHost, store::hex_id, Engine, EngineConfig, ModelSource, ModelStore, StoreError,
+	fetch::FetchPolicy,
+	host::EngineHost,
+	library,
+	pool::{PoolConfig, WORKER_BINARY},
+	store::hex_id,
+	Backend, InferenceService, ModelSource, ModelStore, ServiceConfig, StoreError,
 };
 use verity_primitives::{
 	inference::InferenceHost,
-	model::{ModelHosting, ModelRegistryApi},
+	model::{ModelHosting, ModelLimits, ModelRegistryApi},
 	ModelId,
 };
 use verity_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
 
-/// Options for the inference engine the off-chain workers and `inference_simulate` use.
+/// Options for the inference workers the off-chain workers and `inference_simulate` use.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InferenceParams {
 	/// The ONNX Runtime 1.31.1 shared library (libonnxruntime.so.1.31.1). Default:
@@ -31,17 +37,42 @@ pub struct InferenceParams {
 	#[arg(long, value_name = "PATH")]
 	pub onnxruntime: Option<PathBuf>,
 
+	/// The inference worker executable. Default: `verity-inference-worker` next to this node's
+	/// executable.
+	#[arg(long, value_name = "PATH")]
+	pub inference_worker: Option<PathBuf>,
+
+	/// Inference worker processes: jobs that run at once. At least 2, so that one worker is
+	/// always free for short jobs.
+	#[arg(long, value_name = "COUNT", default_value_t = 2)]
+	pub inference_workers: usize,
+
+	/// Each inference worker's memory cap (address space), in MiB: it cannot take more. Keep it
+	/// at least 512 MiB above the chain's `MaxModelMemoryMib` (2048 on Verity's chains), or jobs
+	/// other validators run will fail here.
+	#[arg(long, value_name = "MIB", default_value_t = 2560)]
+	pub inference_memory_limit: u64,
+
+	/// Wall-clock time a worker may take to load a model, in milliseconds, on top of the run's
+	/// own allowance (three times the model's declared CPU time plus 2 s). A worker past its
+	/// deadline is killed and the job's outcome is `Timeout`.
+	#[arg(long, value_name = "MS", default_value_t = 30_000)]
+	pub inference_load_time: u64,
+
 	/// The model store's directory. Default: `models/` under the base path.
 	#[arg(long, value_name = "DIR")]
 	pub model_store: Option<PathBuf>,
 
-	/// Longest one inference may run, in milliseconds; a longer run ends as a `Timeout` outcome.
-	#[arg(long, value_name = "MS", default_value_t = 10_000)]
-	pub inference_time_limit: u64,
+	/// The model store's disk budget, in MiB: the least recently used models no job needs are
+	/// removed to stay within it.
+	#[arg(long, value_name = "MIB", default_value_t = 16_384)]
+	pub model_store_budget: u64,
 
-	/// Most models whose ONNX Runtime sessions stay loaded.
-	#[arg(long, value_name = "COUNT", default_value_t = 32)]
-	pub inference_cache_models: usize,
+	/// Let model URIs point at loopback, private and link-local addresses. Only for local test
+	/// networks: on a public network a model owner could make the node fetch from its own
+	/// private services.
+	#[arg(long)]
+	pub allow_private_model_uris: bool,
 
 	/// Serve `inference_simulate` on safe RPC too. Without this flag it is an unsafe method,
 	/// available only where unsafe RPC methods are (by default, on localhost).
@@ -54,23 +85,34 @@ pub fn store_dir(params: &InferenceParams, base_path: &std::path::Path) -> PathB
 	params.model_store.clone().unwrap_or_else(|| base_path.join("models"))
 }
 
-/// The engine, its model store and the off-chain workers' host, shared by the service and RPC.
+/// The worker executable: the one given, or the one beside this node's executable.
+fn worker_binary(params: &InferenceParams) -> PathBuf {
+	params.inference_worker.clone().unwrap_or_else(|| {
+		std::env::current_exe()
+			.ok()
+			.and_then(|exe| exe.parent().map(|dir| dir.join(WORKER_BINARY)))
+			.unwrap_or_else(|| PathBuf::from(WORKER_BINARY))
+	})
+}
+
+/// The inference queue, its model store and the off-chain workers' host, shared by the service
+/// and RPC.
 #[derive(Clone)]
 pub struct Inference {
-	/// `None` when ONNX Runtime could not be loaded (allowed on nodes that are not authorities).
-	pub engine: Option<Arc<Engine>>,
+	/// `None` when the workers could not start (allowed on nodes that are not authorities).
+	pub service: Option<InferenceService>,
 	/// The store, then the chain: its on-chain chunks or the model's URIs.
 	pub source: Arc<dyn ModelSource>,
-	/// The off-chain workers' side of the `inference` host functions (measured).
+	/// The off-chain workers' side of the `inference` host functions.
 	pub host: Arc<dyn InferenceHost>,
 	pub simulate_on_safe_rpc: bool,
 }
 
 impl Inference {
-	/// Opens the model store and loads ONNX Runtime. An authority must be able to run models,
-	/// so for it a missing library is an error; other nodes start without an engine and say so.
-	/// `chain` gives the models the store does not have yet, given the store and the metrics
-	/// (registered in `registry`, if the node serves Prometheus).
+	/// Opens the model store and starts the inference workers. An authority must be able to
+	/// run models, so for it a worker that cannot start is an error; other nodes start without
+	/// inference and say so. `chain` gives the models the store does not have yet, given the
+	/// store and the metrics (registered in `registry`, if the node serves Prometheus).
 	pub fn start(
 		params: &InferenceParams,
 		base_path: &std::path::Path,
@@ -79,33 +121,72 @@ impl Inference {
 		chain: impl FnOnce(Arc<ModelStore>, Option<InferenceMetrics>) -> Arc<dyn ModelSource>,
 	) -> Result<Self, String> {
 		let dir = store_dir(params, base_path);
-		let store = Arc::new(
-			ModelStore::open(&dir).map_err(|e| format!("cannot open the model store: {e}"))?,
-		);
-		let config = EngineConfig {
-			library: params.onnxruntime.clone(),
-			time_limit: Duration::from_millis(params.inference_time_limit),
-			cached_models: params.inference_cache_models,
-			..EngineConfig::default()
+		let policy = FetchPolicy {
+			allow_private: params.allow_private_model_uris,
+			..FetchPolicy::default()
 		};
-		let engine = match Engine::new(config) {
-			Ok(engine) => Some(Arc::new(engine)),
-			Err(e) if is_authority => return Err(format!("a validator needs ONNX Runtime: {e}")),
+		let store = Arc::new(
+			ModelStore::open(&dir)
+				.map_err(|e| format!("cannot open the model store: {e}"))?
+				.with_budget(params.model_store_budget.saturating_mul(1024 * 1024))
+				.with_fetch_policy(policy),
+		);
+		log::info!(target: "verity", "model store: {}", dir.display());
+		let metrics = match registry.map(InferenceMetrics::register) {
+			Some(Ok(metrics)) => Some(metrics),
+			Some(Err(e)) => return Err(format!("cannot register the inference metrics: {e}")),
+			None => None,
+		};
+		let source = chain(store, metrics.clone());
+		let service = match Self::start_workers(params, source.clone(), metrics.clone()) {
+			Ok(service) => Some(service),
+			Err(e) if is_authority => {
+				return Err(format!(
+					"a validator needs ONNX Runtime and its inference workers: {e}"
+				))
+			},
 			Err(e) => {
 				log::warn!(target: "verity", "inference disabled: {e}");
 				None
 			},
 		};
-		log::info!(target: "verity", "model store: {}", dir.display());
-		let metrics = match registry.map(|r| InferenceMetrics::register(r, engine.clone())) {
-			Some(Ok(metrics)) => Some(metrics),
-			Some(Err(e)) => return Err(format!("cannot register the inference metrics: {e}")),
-			None => None,
+		if let Some(metrics) = &metrics {
+			metrics.watch_queue(service.clone());
+		}
+		let host = Arc::new(MeteredHost::new(EngineHost::new(service.clone()), metrics));
+		Ok(Self { service, source, host, simulate_on_safe_rpc: params.rpc_inference_simulate })
+	}
+
+	fn start_workers(
+		params: &InferenceParams,
+		source: Arc<dyn ModelSource>,
+		metrics: Option<InferenceMetrics>,
+	) -> Result<InferenceService, String> {
+		let library =
+			library::locate_library(params.onnxruntime.as_deref()).map_err(|e| e.to_string())?;
+		let pool = PoolConfig {
+			library: Some(library.clone()),
+			memory_limit: params.inference_memory_limit.saturating_mul(1024 * 1024),
+			load_time: Duration::from_millis(params.inference_load_time),
+			..PoolConfig::new(worker_binary(params))
 		};
-		let source = chain(store.clone(), metrics.clone());
-		let host =
-			Arc::new(MeteredHost::new(EngineHost::new(engine.clone(), source.clone()), metrics));
-		Ok(Self { engine, source, host, simulate_on_safe_rpc: params.rpc_inference_simulate })
+		let workers = params.inference_workers.max(2);
+		let service = InferenceService::start(
+			ServiceConfig { workers, ..ServiceConfig::default() },
+			Backend::Workers(pool.clone()),
+			source,
+			metrics.map(|m| Arc::new(m) as Arc<dyn verity_engine::service::Observer>),
+		)
+		.map_err(|e| e.to_string())?;
+		log::info!(
+			target: "verity",
+			"ONNX Runtime {} from {}; {workers} inference workers of {} MiB each ({})",
+			library::ONNXRUNTIME_VERSION,
+			library.display(),
+			params.inference_memory_limit,
+			pool.binary.display()
+		);
+		Ok(service)
 	}
 }
 
@@ -140,6 +221,24 @@ where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync,
 	C::Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
 {
+	fn has_local(&self, id: &ModelId) -> bool {
+		self.store.contains(id)
+	}
+
+	fn pin(&self, id: &ModelId) {
+		self.store.pin(id)
+	}
+
+	fn unpin(&self, id: &ModelId) {
+		self.store.unpin(id)
+	}
+
+	fn declared_limits(&self, id: &ModelId) -> Option<ModelLimits> {
+		let at = self.client.info().best_hash;
+		let record = self.client.runtime_api().model(at, *id).ok()??;
+		Some(record.metadata.limits)
+	}
+
 	fn model_bytes(&self, id: &ModelId) -> Result<Vec<u8>, StoreError> {
 		if let Some(bytes) = self.store.get(id)? {
 			self.count(ModelFrom::Store);

@@ -10,7 +10,10 @@ use jsonrpsee::{
 };
 use polkadot_sdk::sc_rpc_api::check_if_safe;
 use serde_json::{json, Value};
-use verity_engine::store::{hex_id, parse_id};
+use verity_engine::{
+	host::PROBE_LIMITS,
+	store::{hex_id, parse_id},
+};
 use verity_primitives::{
 	canonical::{CanonicalData, CanonicalTensor},
 	json::{tensor_from_json, tensor_to_json},
@@ -105,13 +108,14 @@ impl InferenceApiServer for InferenceRpc {
 			.map(|(i, t)| tensor_from_json(t).map_err(|e| invalid(format!("inputs[{i}]: {e}"))))
 			.collect::<Result<Vec<_>, _>>()?;
 		let output_decimals = output_decimals.unwrap_or(DEFAULT_OUTPUT_DECIMALS);
-		let engine = self.inference.engine.clone().ok_or_else(|| {
-			unavailable("this node has no inference engine: ONNX Runtime was not loaded")
+		let service = self.inference.service.clone().ok_or_else(|| {
+			unavailable("this node runs no inference workers: ONNX Runtime was not loaded")
 		})?;
-		let source = self.inference.source.clone();
-		// Inference blocks: run it off the RPC server's async threads.
+		// The model's own limits when it is registered, as validators would run it.
+		let limits = self.inference.source.declared_limits(&model).unwrap_or(PROBE_LIMITS);
+		// The queue blocks until a worker is done: wait off the RPC server's async threads.
 		let execution = tokio::task::spawn_blocking(move || {
-			engine.run(&*source, &model, &inputs, output_decimals)
+			service.run(model, inputs, output_decimals, limits)
 		})
 		.await
 		.map_err(|e| unavailable(format!("inference task failed: {e}")))?

@@ -76,6 +76,7 @@ fn job_json(job: JobInfo<AccountId, Balance, BlockNumber>, decimals: u8) -> Valu
 		.collect();
 	json!({
 		"id": job.id,
+		"key": format!("0x{}", hex::encode(job.key)),
 		"requester": job.requester.to_string(),
 		"model": hex_id(&job.model),
 		"inputs": inputs,
@@ -86,6 +87,7 @@ fn job_json(job: JobInfo<AccountId, Balance, BlockNumber>, decimals: u8) -> Valu
 			"model": job.fee.model_fee.to_string(),
 			"perExecutor": job.fee.executor_fee.to_string(),
 			"base": job.fee.base_fee.to_string(),
+			"resourceFailure": job.fee.resource_fee.to_string(),
 			"total": job.fee.total.to_string(),
 		},
 		"phase": format!("{:?}", job.phase),
@@ -95,6 +97,7 @@ fn job_json(job: JobInfo<AccountId, Balance, BlockNumber>, decimals: u8) -> Valu
 		"outcome": job.outcome.as_deref().map(|o| outcome_json(o, decimals)),
 		"failure": job.failure.map(|f| match f {
 			FailureReason::Execution(code) => json!({ "execution": format!("{code:?}") }),
+			FailureReason::Resources(code) => json!({ "resources": format!("{code:?}") }),
 			other => json!(format!("{other:?}")),
 		}),
 	})

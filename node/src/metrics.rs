@@ -2,20 +2,21 @@
 //! `--prometheus-port` endpoint (`docs/validator.md` lists them and what to watch).
 
 use polkadot_sdk::substrate_prometheus_endpoint::{
-	exponential_buckets, register, CounterVec, Histogram, HistogramOpts, MetricSource, Opts,
-	PrometheusError, Registry, SourcedCounter, U64,
+	exponential_buckets, register, CounterVec, Gauge, Histogram, HistogramOpts, MetricSource, Opts,
+	PrometheusError, Registry, SourcedGauge, U64,
 };
-use std::{
-	sync::{atomic::Ordering, Arc},
-	time::Instant,
+use std::sync::{Arc, Mutex};
+use verity_engine::{
+	pool::Ended,
+	service::{JobStats, Observer},
+	InferenceService,
 };
-use verity_engine::{host::EngineHost, Engine};
 use verity_primitives::{
-	inference::{InferenceHost, OffchainEvent, VoteKind},
+	inference::{InferenceHost, JobKey, JobRequest, JobStatus, OffchainEvent, VoteKind},
 	HostError, ModelId, Outcome, Tensor,
 };
 
-/// Where a model's bytes came from when the engine loaded it.
+/// Where a model's bytes came from when a job needed them.
 #[derive(Clone, Copy, Debug)]
 pub enum ModelFrom {
 	/// The node's model store already had it.
@@ -47,100 +48,117 @@ pub struct InferenceMetrics {
 	votes_submitted: CounterVec<U64>,
 	votes_dropped: CounterVec<U64>,
 	model_loads: CounterVec<U64>,
+	sessions: CounterVec<U64>,
+	workers_started: CounterVec<U64>,
+	worker_deaths: CounterVec<U64>,
+	worker_peak_memory: Gauge<U64>,
+	queue: Arc<Mutex<Option<InferenceService>>>,
+}
+
+fn counter(
+	registry: &Registry,
+	name: &str,
+	help: &str,
+	labels: &[&str],
+) -> Result<CounterVec<U64>, PrometheusError> {
+	register(CounterVec::new(Opts::new(name, help), labels)?, registry)
 }
 
 impl InferenceMetrics {
-	/// Registers the metrics in `registry`, and the session cache counters of `engine`.
-	pub fn register(
-		registry: &Registry,
-		engine: Option<Arc<Engine>>,
-	) -> Result<Self, PrometheusError> {
-		if let Some(engine) = engine {
-			register(
-				SourcedCounter::new(
-					&Opts::new(
-						"verity_inference_session_cache_total",
-						"Inferences that found their model's ONNX Runtime session loaded (hit) \
-						 or had to load it (miss)",
-					)
-					.variable_label("result"),
-					SessionCache(engine),
-				)?,
-				registry,
-			)?;
-		}
+	/// Registers the metrics in `registry`.
+	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+		let queue: Arc<Mutex<Option<InferenceService>>> = Arc::default();
+		register(
+			SourcedGauge::new(
+				&Opts::new(
+					"verity_inference_queue",
+					"Jobs in the node's inference queue (waiting for their model or a worker, or \
+					 running), and this node's own resident memory in bytes (node_memory)",
+				)
+				.variable_label("what"),
+				QueueAndMemory(queue.clone()),
+			)?,
+			registry,
+		)?;
 		Ok(Self {
-			executed: register(
-				CounterVec::new(
-					Opts::new(
-						"verity_inference_jobs_executed_total",
-						"Jobs the off-chain workers ran, by outcome: success, failure (a canonical \
-						 error outcome) or unavailable (the node could not run it and misses it)",
-					),
-					&["outcome"],
-				)?,
+			executed: counter(
 				registry,
+				"verity_inference_jobs_executed_total",
+				"Jobs the node ran, by outcome: success, failure (a canonical error outcome, \
+				 resource failures included) or unavailable (the node could not run it and \
+				 misses it)",
+				&["outcome"],
 			)?,
 			latency: register(
 				Histogram::with_opts(
 					HistogramOpts::new(
 						"verity_inference_latency_seconds",
-						"Time the off-chain workers' inferences took, model loading included",
+						"Time a worker took for a job, model loading included",
 					)
 					.buckets(exponential_buckets(0.000_1, 4.0, 10)?),
 				)?,
 				registry,
 			)?,
-			votes_submitted: register(
-				CounterVec::new(
-					Opts::new(
-						"verity_inference_votes_submitted_total",
-						"Commits and reveals the off-chain workers put into the transaction pool",
-					),
-					&["kind"],
+			votes_submitted: counter(
+				registry,
+				"verity_inference_votes_submitted_total",
+				"Commits and reveals the off-chain workers put into the transaction pool",
+				&["kind"],
+			)?,
+			votes_dropped: counter(
+				registry,
+				"verity_inference_votes_dropped_total",
+				"Commits and reveals the transaction pool refused (refused) or that did not \
+				 reach a block in time and were sent again (not_included)",
+				&["kind", "reason"],
+			)?,
+			model_loads: counter(
+				registry,
+				"verity_model_store_loads_total",
+				"Models jobs needed, by where the bytes came from: the model store (a hit), \
+				 the chain or a URI (misses, then kept in the store), or none",
+				&["source"],
+			)?,
+			sessions: counter(
+				registry,
+				"verity_inference_session_cache_total",
+				"Jobs whose worker had their model's ONNX Runtime session loaded (hit) or \
+				 had to load it (miss)",
+				&["result"],
+			)?,
+			workers_started: counter(
+				registry,
+				"verity_inference_workers_started_total",
+				"Inference worker processes started, by whether their filesystem sandbox \
+				 (Landlock) is enforced",
+				&["sandboxed"],
+			)?,
+			worker_deaths: counter(
+				registry,
+				"verity_inference_worker_deaths_total",
+				"Inference workers lost in the middle of a job: killed at the job's deadline \
+				 (timeout), out of memory, or crashed",
+				&["reason"],
+			)?,
+			worker_peak_memory: register(
+				Gauge::new(
+					"verity_inference_worker_peak_memory_bytes",
+					"The highest resident memory any inference worker reached",
 				)?,
 				registry,
 			)?,
-			votes_dropped: register(
-				CounterVec::new(
-					Opts::new(
-						"verity_inference_votes_dropped_total",
-						"Commits and reveals the transaction pool refused (refused) or that did not \
-						 reach a block in time and were sent again (not_included)",
-					),
-					&["kind", "reason"],
-				)?,
-				registry,
-			)?,
-			model_loads: register(
-				CounterVec::new(
-					Opts::new(
-						"verity_model_store_loads_total",
-						"Models the engine loaded, by where the bytes came from: the model store \
-						 (a hit), the chain or a URI (misses, then kept in the store), or none",
-					),
-					&["source"],
-				)?,
-				registry,
-			)?,
+			queue,
 		})
+	}
+
+	/// Reports the size of `service`'s queue from now on.
+	pub fn watch_queue(&self, service: Option<InferenceService>) {
+		*self.queue.lock().unwrap_or_else(|e| e.into_inner()) = service;
 	}
 
 	/// Counts a model load.
 	pub fn model_loaded(&self, from: ModelFrom) {
 		self.model_loads.with_label_values(&[from.label()]).inc();
-	}
-
-	fn executed(&self, result: &Result<Outcome, HostError>, started: Instant) {
-		let outcome = match result {
-			Ok(Outcome::Success(_)) => "success",
-			Ok(Outcome::Failure(_)) => "failure",
-			Err(_) => "unavailable",
-		};
-		self.executed.with_label_values(&[outcome]).inc();
-		if result.is_ok() {
-			self.latency.observe(started.elapsed().as_secs_f64());
-		}
 	}
 
 	fn noted(&self, event: OffchainEvent) {
@@ -163,45 +181,87 @@ impl InferenceMetrics {
 	}
 }
 
-/// The engine's session cache counters, read when Prometheus scrapes.
-#[derive(Clone)]
-struct SessionCache(Arc<Engine>);
+impl Observer for InferenceMetrics {
+	fn job_finished(&self, result: &Result<Outcome, HostError>, stats: &JobStats) {
+		let outcome = match result {
+			Ok(Outcome::Success(_)) => "success",
+			Ok(Outcome::Failure(_)) => "failure",
+			Err(_) => "unavailable",
+		};
+		self.executed.with_label_values(&[outcome]).inc();
+		if result.is_ok() {
+			self.latency.observe(stats.wall.as_secs_f64());
+			let cache = if stats.loaded { "miss" } else { "hit" };
+			self.sessions.with_label_values(&[cache]).inc();
+		}
+	}
 
-impl MetricSource for SessionCache {
-	type N = u64;
+	fn worker_started(&self, _pid: u32, sandboxed: bool) {
+		self.workers_started.with_label_values(&[if sandboxed { "yes" } else { "no" }]).inc();
+	}
 
-	fn collect(&self, mut set: impl FnMut(&[&str], u64)) {
-		let stats = self.0.stats();
-		set(&["hit"], stats.cache_hits.load(Ordering::Relaxed));
-		set(&["miss"], stats.cache_misses.load(Ordering::Relaxed));
+	fn worker_ended(&self, ended: Ended) {
+		let reason = match ended {
+			Ended::Timeout => "timeout",
+			Ended::OutOfMemory => "out_of_memory",
+			Ended::Crashed => "crashed",
+		};
+		self.worker_deaths.with_label_values(&[reason]).inc();
+	}
+
+	fn worker_memory(&self, peak_rss: u64) {
+		if peak_rss > self.worker_peak_memory.get() {
+			self.worker_peak_memory.set(peak_rss);
+		}
 	}
 }
 
-/// The off-chain workers' host: the engine's, measured.
-pub struct MeteredHost {
-	inner: EngineHost,
+/// The queue's size and the node's memory, read when Prometheus scrapes.
+#[derive(Clone)]
+struct QueueAndMemory(Arc<Mutex<Option<InferenceService>>>);
+
+impl MetricSource for QueueAndMemory {
+	type N = u64;
+
+	fn collect(&self, mut set: impl FnMut(&[&str], u64)) {
+		if let Some(service) = &*self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+			set(&["pending"], service.pending() as u64);
+		}
+		let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+		if let Some(rss) = verity_engine::worker::parse_status_field(&status, "VmRSS:") {
+			set(&["node_memory"], rss);
+		}
+	}
+}
+
+/// The off-chain workers' host: the queue's, and the node's metrics of their votes.
+pub struct MeteredHost<H> {
+	inner: H,
 	metrics: Option<InferenceMetrics>,
 }
 
-impl MeteredHost {
-	pub fn new(inner: EngineHost, metrics: Option<InferenceMetrics>) -> Self {
+impl<H> MeteredHost<H> {
+	pub fn new(inner: H, metrics: Option<InferenceMetrics>) -> Self {
 		Self { inner, metrics }
 	}
 }
 
-impl InferenceHost for MeteredHost {
+impl<H: InferenceHost> InferenceHost for MeteredHost<H> {
 	fn run(
 		&self,
 		model: ModelId,
 		inputs: Vec<Tensor>,
 		output_decimals: u8,
 	) -> Result<Outcome, HostError> {
-		let started = Instant::now();
-		let result = self.inner.run(model, inputs, output_decimals);
-		if let Some(metrics) = &self.metrics {
-			metrics.executed(&result, started);
-		}
-		result
+		self.inner.run(model, inputs, output_decimals)
+	}
+
+	fn start(&self, request: JobRequest) -> Result<(), HostError> {
+		self.inner.start(request)
+	}
+
+	fn poll(&self, key: JobKey) -> JobStatus {
+		self.inner.poll(key)
 	}
 
 	fn note(&self, event: OffchainEvent) {

@@ -55,7 +55,8 @@ pub enum ErrorCode {
 	InvalidInput,
 	/// The inputs exceed the executor's input size limit.
 	InputTooLarge,
-	/// The inference ran past the time limit.
+	/// The inference ran past its time limit (the model's declared CPU time, or the executor's
+	/// wall-clock bound).
 	Timeout,
 	/// ONNX Runtime failed while running the model.
 	ExecutionFailed,
@@ -69,8 +70,25 @@ pub enum ErrorCode {
 	MalformedOutput,
 	/// `output_decimals` is above [`MAX_OUTPUT_DECIMALS`].
 	InvalidDecimals,
-	/// An output tensor is larger than [`MAX_TENSOR_BYTES`](crate::tensor::MAX_TENSOR_BYTES).
+	/// An output tensor is larger than [`MAX_TENSOR_BYTES`](crate::tensor::MAX_TENSOR_BYTES), or
+	/// the canonical outcome is larger than the executor's bound.
 	OutputTooLarge,
+	/// The inference needed more memory than the model declares (or than the executor's cap).
+	OutOfMemory,
+	/// The worker process running the inference died (a crash inside ONNX Runtime).
+	WorkerCrashed,
+	/// A tensor of the model keeps its data in an external file: refused, a model is only its
+	/// bytes.
+	ExternalData,
+}
+
+impl ErrorCode {
+	/// Whether the failure is about resources (time, memory, a worker that died) rather than the
+	/// model or the inputs. Resource failures depend on the executor's machine as well as on the
+	/// job, and are settled apart (see the jobs pallet).
+	pub const fn is_resource_failure(self) -> bool {
+		matches!(self, Self::Timeout | Self::OutOfMemory | Self::WorkerCrashed)
+	}
 }
 
 /// What a job's execution produced: canonical outputs, or a canonical error.

@@ -7,7 +7,7 @@
 //! [`HostError::NotInOffchainWorker`]: inference is not deterministic across machines and must
 //! never influence consensus directly, only through the votes validators submit.
 
-use crate::{canonical::Outcome, tensor::Tensor};
+use crate::{canonical::Outcome, model::ModelLimits, tensor::Tensor};
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 #[cfg(not(substrate_runtime))]
@@ -43,6 +43,41 @@ pub enum HostError {
 	EngineUnavailable,
 	/// This node could not get the model's bytes from any source (or none matched the id).
 	ModelUnavailable,
+	/// The node's inference queue is full: ask again later.
+	Busy,
+}
+
+/// A job's identity, bound to the chain, the fork and the job's content (see the jobs pallet):
+/// no two different jobs share one, on any fork.
+pub type JobKey = [u8; 32];
+
+/// Largest canonical outcome (SCALE-encoded) an executor produces; a larger one is an
+/// `OutputTooLarge` outcome. The same for every validator, since it decides outcomes.
+pub const MAX_OUTCOME_BYTES: u32 = 16 * 1024 * 1024;
+
+/// A job for the node's inference queue ([`inference::start`]).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct JobRequest {
+	/// Names the job in [`inference::poll`]; starting the same key twice runs it once.
+	pub key: JobKey,
+	pub model: ModelId,
+	pub inputs: Vec<Tensor>,
+	pub output_decimals: u8,
+	/// What one inference may use (the model's declared limits).
+	pub limits: ModelLimits,
+}
+
+/// Where a started job is ([`inference::poll`]).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum JobStatus {
+	/// The node knows no job of this key (never started, or forgotten long after it finished).
+	Unknown,
+	/// Waiting for its model's bytes, for a worker, or running.
+	Pending,
+	/// Finished with this canonical outcome.
+	Done(Outcome),
+	/// The node could not run it (no engine, the model's bytes are nowhere to be had).
+	Unavailable(HostError),
 }
 
 /// Which of an executor's two votes a batch carries.
@@ -50,6 +85,16 @@ pub enum HostError {
 pub enum VoteKind {
 	Commit,
 	Reveal,
+}
+
+impl VoteKind {
+	/// What opens the payload an executor signs for a batch of this kind, and its pool tags.
+	pub const fn tag(self) -> &'static [u8] {
+		match self {
+			Self::Commit => b"verity/commit",
+			Self::Reveal => b"verity/reveal",
+		}
+	}
 }
 
 /// What the off-chain worker did with its votes, told to the node (for its metrics) through
@@ -74,6 +119,17 @@ pub trait InferenceHost: Send + Sync {
 		inputs: Vec<Tensor>,
 		output_decimals: u8,
 	) -> Result<Outcome, HostError>;
+
+	/// Queues a job (once per key) to run in the background; [`InferenceHost::poll`] tells
+	/// when it is done. A node without a queue refuses.
+	fn start(&self, _request: JobRequest) -> Result<(), HostError> {
+		Err(HostError::EngineUnavailable)
+	}
+
+	/// Where the job started under `key` is.
+	fn poll(&self, _key: JobKey) -> JobStatus {
+		JobStatus::Unknown
+	}
 
 	/// Takes note of what the off-chain worker did; nothing by default.
 	fn note(&self, _event: OffchainEvent) {}
@@ -118,6 +174,30 @@ pub trait Inference {
 	fn note(&mut self, event: PassFatPointerAndDecode<OffchainEvent>) {
 		if let Some(ext) = self.extension::<InferenceExt>() {
 			ext.0.note(event)
+		}
+	}
+
+	/// Queues a job on the node's inference workers and returns at once; the job runs in the
+	/// background, concurrently with others, under its model's limits. Starting a key that is
+	/// already known does nothing. Only available in an off-chain worker.
+	fn start(
+		&mut self,
+		request: PassFatPointerAndDecode<JobRequest>,
+	) -> AllocateAndReturnByCodec<Result<(), HostError>> {
+		match self.extension::<InferenceExt>() {
+			Some(ext) => ext.0.start(request),
+			None => Err(HostError::NotInOffchainWorker),
+		}
+	}
+
+	/// Where the job started under `key` is. Outside an off-chain worker: `Unavailable`.
+	fn poll(
+		&mut self,
+		key: PassPointerAndReadCopy<JobKey, 32>,
+	) -> AllocateAndReturnByCodec<JobStatus> {
+		match self.extension::<InferenceExt>() {
+			Some(ext) => ext.0.poll(key),
+			None => JobStatus::Unavailable(HostError::NotInOffchainWorker),
 		}
 	}
 }

@@ -23,6 +23,7 @@ pub mod inference;
 #[cfg(feature = "std")]
 pub mod json;
 pub mod model;
+pub mod onnx;
 pub mod tensor;
 
 pub use canonical::{

@@ -73,6 +73,40 @@ impl ModelHosting {
 	}
 }
 
+/// What one inference of a model may use, as its owner declares it for the reference validator
+/// (the chain's `MaxModelCpuMillis` and `MaxModelMemoryMib` bound both). Executors stop an
+/// inference that goes past either and report a resource failure (`Timeout`, `OutOfMemory`),
+/// which is settled apart from other outcomes.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct ModelLimits {
+	/// CPU time of one inference in milliseconds, loading the model not included. Declare about
+	/// ten times what it takes on your machine: a run that goes over on a slower validator is a
+	/// disagreement.
+	pub cpu_millis: u32,
+	/// Memory one inference may allocate, in MiB, loading the model (its session) included.
+	pub memory_mib: u32,
+}
+
+impl ModelLimits {
+	/// Memory in bytes.
+	pub const fn memory_bytes(&self) -> u64 {
+		self.memory_mib as u64 * 1024 * 1024
+	}
+}
+
 /// What a model owner declares about a model.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
@@ -96,6 +130,8 @@ pub struct ModelMetadata<Balance> {
 	/// Paid to the owner for each inference.
 	pub fee: Balance,
 	pub hosting: ModelHosting,
+	/// What one inference may use.
+	pub limits: ModelLimits,
 }
 
 /// Where a model is in its life.
@@ -175,6 +211,7 @@ pub struct RunnableModel<AccountId, Balance> {
 	pub inputs: TensorSpecs,
 	pub output_decimals: u8,
 	pub tolerance: u64,
+	pub limits: ModelLimits,
 }
 
 /// Why a model cannot be run.
@@ -189,4 +226,9 @@ pub enum ModelUnavailable {
 /// Looks up runnable models (implemented by the model registry).
 pub trait ModelLookup<AccountId, Balance> {
 	fn runnable(id: &ModelId) -> Result<RunnableModel<AccountId, Balance>, ModelUnavailable>;
+
+	/// A job on the model was settled; `resource_failure` tells whether a quorum found that it
+	/// ran out of its declared resources. The registry deprecates a model whose jobs keep doing
+	/// so. Runs in the settling pallet's weight: one read and one write.
+	fn job_settled(id: &ModelId, resource_failure: bool);
 }

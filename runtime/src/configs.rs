@@ -126,6 +126,12 @@ parameter_types! {
 	/// Larger models are hosted by URI, up to 2 GiB.
 	pub const MaxUriModelSize: u64 = 2 * 1024 * 1024 * 1024;
 	pub const MaxModelVersions: u32 = 32;
+	/// The reference validator gives one inference at most 2 s of CPU time...
+	pub const MaxModelCpuMillis: u32 = 2_000;
+	/// ...and 2 GiB of memory (its inference workers' default cap, plus ONNX Runtime itself).
+	pub const MaxModelMemoryMib: u32 = 2_048;
+	/// Three jobs in a row out of time or memory deprecate a model.
+	pub const ResourceFailuresToDeprecate: u32 = 3;
 }
 
 impl pallet_model_registry::Config for Runtime {
@@ -139,6 +145,9 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxOnChainModelSize = MaxOnChainModelSize;
 	type MaxUriModelSize = MaxUriModelSize;
 	type MaxVersions = MaxModelVersions;
+	type MaxModelCpuMillis = MaxModelCpuMillis;
+	type MaxModelMemoryMib = MaxModelMemoryMib;
+	type ResourceFailuresToDeprecate = ResourceFailuresToDeprecate;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
 
@@ -147,6 +156,19 @@ parameter_types! {
 	pub const ExecutorFee: Balance = 10 * crate::MILLI_UNIT;
 	/// Paid to the fee collector for each settled job: 0.001 VRT.
 	pub const JobBaseFee: Balance = crate::MILLI_UNIT;
+	/// Paid to each agreeing member of a job that ran out of its model's resources: a fifth of
+	/// the executor fee.
+	pub const ResourceFailureFee: Balance = 2 * crate::MILLI_UNIT;
+	/// Committee seats a block admits: 512 jobs of 3. Their commits and reveals, and the
+	/// resolutions, fit the operational share of the blocks that follow with room to spare
+	/// (`scripts/bench-jobs.sh` measures ~3.3 ms of weight per job of 3 at the limit).
+	pub const MaxSeatsPerBlock: u32 = 1_536;
+	/// Declared CPU time a block admits: 3 s, half of what the reference validator's two
+	/// inference workers run in a 3 s slot, were it on every committee.
+	pub const MaxCpuMillisPerBlock: u64 = 3_000;
+	/// Fees rise with demand to at most a hundred times their base.
+	pub JobMaxFeeMultiplier: polkadot_sdk::sp_runtime::FixedU128 =
+		polkadot_sdk::sp_runtime::FixedU128::from_u32(100);
 	/// The account that collects base fees (no one holds its key).
 	pub JobFeeCollector: AccountId =
 		polkadot_sdk::sp_runtime::traits::AccountIdConversion::into_account_truncating(
@@ -172,6 +194,10 @@ impl pallet_inference::Config for Runtime {
 	type ExecutorOrigin = polkadot_sdk::frame_system::EnsureRoot<AccountId>;
 	type ExecutorFee = ExecutorFee;
 	type BaseFee = JobBaseFee;
+	type ResourceFailureFee = ResourceFailureFee;
+	type MaxSeatsPerBlock = MaxSeatsPerBlock;
+	type MaxCpuMillisPerBlock = MaxCpuMillisPerBlock;
+	type MaxFeeMultiplier = JobMaxFeeMultiplier;
 	type FeeCollector = JobFeeCollector;
 	type MaxExecutors = ConstU32<64>;
 	type MaxCommittee = ConstU32<16>;

@@ -21,7 +21,7 @@ use polkadot_sdk::{
 use serde_json::Value;
 use verity_primitives::{
 	executor::ExecutorId,
-	model::{ModelFormat, ModelHosting, ModelMetadata, TensorSpecs},
+	model::{ModelFormat, ModelHosting, ModelLimits, ModelMetadata, TensorSpecs},
 	tensor::{DType, Dim, TensorSpec},
 };
 
@@ -79,21 +79,27 @@ fn text<const N: u32>(s: &str) -> BoundedVec<u8, ConstU32<N>> {
 /// new chain can run jobs at once. Fee: 0.01 VRT per inference.
 pub fn bundled_models(owner: AccountId) -> Vec<GenesisModel<AccountId, crate::Balance>> {
 	use Dim::{Dynamic, Fixed};
-	let model = |name: &str, description: &str, inputs, outputs, bytes: &[u8]| GenesisModel {
-		owner: owner.clone(),
-		metadata: ModelMetadata {
-			name: text(name),
-			version: text("1.0.0"),
-			description: text(description),
-			format: ModelFormat::Onnx { opset: 17 },
-			inputs,
-			outputs,
-			output_decimals: 6,
-			tolerance: 2,
-			fee: 10 * crate::MILLI_UNIT,
-			hosting: ModelHosting::OnChain { size: bytes.len() as u32 },
-		},
-		bytes: bytes.to_vec(),
+	let model = |name: &str, description: &str, inputs, outputs, bytes: &[u8]| {
+		// Each runs in tens of microseconds; these leave a hundredfold margin and keep each job
+		// a small share of a block's admitted CPU time.
+		let cpu_millis = if name == "cnn_mnist" { 20 } else { 5 };
+		GenesisModel {
+			owner: owner.clone(),
+			metadata: ModelMetadata {
+				name: text(name),
+				version: text("1.0.0"),
+				description: text(description),
+				format: ModelFormat::Onnx { opset: 17 },
+				inputs,
+				outputs,
+				output_decimals: 6,
+				tolerance: 2,
+				fee: 10 * crate::MILLI_UNIT,
+				hosting: ModelHosting::OnChain { size: bytes.len() as u32 },
+				limits: ModelLimits { cpu_millis, memory_mib: 64 },
+			},
+			bytes: bytes.to_vec(),
+		}
 	};
 	let specs = |list: Vec<TensorSpec>| -> TensorSpecs { list.try_into().expect("few tensors") };
 	vec![

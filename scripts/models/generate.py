@@ -13,6 +13,13 @@ upload in several chunks (used by the upload tool's test). models/faulty/ holds 
 misbehave on purpose, for the engine's tests: one whose outputs
 are always NaN and one that never finishes. They have no fixtures.
 
+models/hostile/ holds models an attacker would publish to take validators down, each small:
+memory bombs (ConstantOfShape and Expand of a tiny input to many GiB), one MatMul that runs for
+minutes, a long chain of cheap operators, a tensor whose data is an external file, and an output
+far above the bounds. Beside each, <name>.metadata.json (for scripts/upload-model.js) declares
+its limits, and hostile/jobs.json gives the inputs of a job on it and the canonical failure
+every validator must reach.
+
 Run it through scripts/generate-models.sh, which installs those packages in a virtualenv.
 """
 
@@ -229,6 +236,207 @@ def wide_mlp(rng):
     return finish(model, "wide_mlp", OUT / "extra")
 
 
+def hostile_constant_of_shape():
+    """ConstantOfShape fills a tensor of the shape the requester sends: [32768, 32768] is 4 GiB."""
+    graph = helper.make_graph(
+        [
+            helper.make_node(
+                "ConstantOfShape", ["shape"], ["big"],
+                value=numpy_helper.from_array(np.array([1.0], dtype=np.float32)),
+            ),
+            helper.make_node("ReduceSum", ["big"], ["y"], keepdims=0),
+        ],
+        "constant_of_shape_bomb",
+        [helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inputs = [{"name": "shape", "dtype": "i64", "shape": [2], "data": [32768, 32768]}]
+    return finish(model, "constant_of_shape_bomb", OUT / "hostile"), inputs, "OutOfMemory"
+
+
+def hostile_expand():
+    """Expand broadcasts a [1, 1] input to a constant [65536, 65536]: 16 GiB."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Expand", ["x", "shape"], ["big"]),
+            helper.make_node("ReduceSum", ["big"], ["y"], keepdims=0),
+        ],
+        "expand_bomb",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
+        [numpy_helper.from_array(np.array([65536, 65536], dtype=np.int64), "shape")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inputs = [{"name": "x", "dtype": "f32", "shape": [1, 1], "data": [0.5]}]
+    return finish(model, "expand_bomb", OUT / "hostile"), inputs, "OutOfMemory"
+
+
+def hostile_slow_matmul():
+    """One MatMul of two [n, n] matrices expanded from a [1, 1] input: n = 8192 is 1.1e12
+    multiply-adds, many seconds to minutes in one operator that nothing can interrupt."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Expand", ["x", "n"], ["a"]),
+            helper.make_node("MatMul", ["a", "a"], ["product"]),
+            helper.make_node("ReduceSum", ["product"], ["y"], keepdims=0),
+        ],
+        "slow_matmul",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1]),
+            helper.make_tensor_value_info("n", TensorProto.INT64, [2]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inputs = [
+        {"name": "x", "dtype": "f32", "shape": [1, 1], "data": [0.001]},
+        {"name": "n", "dtype": "i64", "shape": [2], "data": [8192, 8192]},
+    ]
+    return finish(model, "slow_matmul", OUT / "hostile"), inputs, "Timeout"
+
+
+def hostile_long_chain(length=20000):
+    """20000 Adds one after another on a [1, 65536] tensor broadcast from a [1, 1] input: each
+    cheap, together far past the declared time."""
+    nodes = [helper.make_node("Expand", ["x", "width"], ["t"])]
+    prev = "t"
+    for i in range(length):
+        out = f"t{i}"
+        nodes.append(helper.make_node("Add", [prev, "one"], [out]))
+        prev = out
+    nodes.append(helper.make_node("ReduceSum", [prev], ["y"], keepdims=0))
+    graph = helper.make_graph(
+        nodes,
+        "long_chain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
+        [
+            numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
+            numpy_helper.from_array(np.array([1, 65536], dtype=np.int64), "width"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inputs = [{"name": "x", "dtype": "f32", "shape": [1, 1], "data": [0.0]}]
+    return finish(model, "long_chain", OUT / "hostile"), inputs, "Timeout"
+
+
+def hostile_external_data():
+    """An initializer whose data is "in" /etc/hostname: a model must be only its bytes."""
+    w = numpy_helper.from_array(np.zeros((1, 4), dtype=np.float32), "w")
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", "/etc/hostname"), ("offset", "0"), ("length", "16")):
+        entry = w.external_data.add()
+        entry.key, entry.value = key, value
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "w"], ["y"])],
+        "external_data",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [w],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    # The checker would look for the file: write the model without it.
+    model.producer_name = "verity-models"
+    model.producer_version = "1"
+    path = OUT / "hostile" / "external_data.onnx"
+    path.write_bytes(model.SerializeToString())
+    inputs = [{"name": "x", "dtype": "f32", "shape": [1, 4], "data": [1.0, 2.0, 3.0, 4.0]}]
+    return path, inputs, "ExternalData"
+
+
+def hostile_huge_output():
+    """Expand a [1, 1] input to the shape the requester sends: [2048, 2048] is 16 MiB of f32,
+    above the 4 MiB a tensor may have."""
+    graph = helper.make_graph(
+        [helper.make_node("Expand", ["x", "shape"], ["y"])],
+        "huge_output",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1]),
+            helper.make_tensor_value_info("shape", TensorProto.INT64, [2]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", "columns"])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inputs = [
+        {"name": "x", "dtype": "f32", "shape": [1, 1], "data": [0.25]},
+        {"name": "shape", "dtype": "i64", "shape": [2], "data": [2048, 2048]},
+    ]
+    return finish(model, "huge_output", OUT / "hostile"), inputs, "OutputTooLarge"
+
+
+# What each hostile model declares: small limits, as an attacker would (the cheaper a job looks,
+# the more of them the chain admits).
+HOSTILE_LIMITS = {
+    "constant_of_shape_bomb": {"cpuMillis": 200, "memoryMib": 256},
+    "expand_bomb": {"cpuMillis": 200, "memoryMib": 256},
+    "slow_matmul": {"cpuMillis": 200, "memoryMib": 768},
+    "long_chain": {"cpuMillis": 20, "memoryMib": 256},
+    "external_data": {"cpuMillis": 10, "memoryMib": 64},
+    "huge_output": {"cpuMillis": 200, "memoryMib": 256},
+}
+
+
+def hostile_metadata(path, inputs_spec, outputs_spec, limits):
+    return {
+        "name": path.stem,
+        "version": "1.0.0",
+        "description": "hostile test model: " + path.stem.replace("_", " "),
+        "opset": OPSET,
+        "inputs": inputs_spec,
+        "outputs": outputs_spec,
+        "outputDecimals": 6,
+        "tolerance": 0,
+        "fee": "1000000000",
+        "hosting": "onChain",
+        "limits": limits,
+    }
+
+
+def spec_json(value_info):
+    names = {TensorProto.FLOAT: "f32", TensorProto.INT64: "i64"}
+    dims = value_info.type.tensor_type.shape.dim
+    return {
+        "name": value_info.name,
+        "dtype": names[value_info.type.tensor_type.elem_type],
+        "shape": [d.dim_value if d.HasField("dim_value") else None for d in dims],
+    }
+
+
+def hostile_models():
+    jobs = []
+    for build in (
+        hostile_constant_of_shape,
+        hostile_expand,
+        hostile_slow_matmul,
+        hostile_long_chain,
+        hostile_external_data,
+        hostile_huge_output,
+    ):
+        path, inputs, failure = build()
+        model = onnx.ModelProto.FromString(path.read_bytes())
+        metadata = hostile_metadata(
+            path,
+            [spec_json(v) for v in model.graph.input],
+            [spec_json(v) for v in model.graph.output],
+            HOSTILE_LIMITS[path.stem],
+        )
+        path.with_suffix(".metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
+        data = path.read_bytes()
+        jobs.append(
+            {
+                "model": path.name,
+                "model_id": "0x" + hashlib.blake2b(data, digest_size=32).hexdigest(),
+                "bytes": len(data),
+                "inputs": inputs,
+                "failure": failure,
+            }
+        )
+        print(f"hostile/{path.name}: {len(data)} bytes, fails with {failure}")
+    (OUT / "hostile" / "jobs.json").write_text(json.dumps(jobs, indent=1) + "\n")
+
+
 def fixtures(path, inputs):
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -277,6 +485,8 @@ def main():
     for build in (nan_output, never_finishes):
         path = build()
         print(f"faulty/{path.name}: {path.stat().st_size} bytes")
+    (OUT / "hostile").mkdir(exist_ok=True)
+    hostile_models()
     return 0
 
 

@@ -14,12 +14,12 @@ use polkadot_sdk::{
 		BoundedVec,
 	},
 	frame_system::{pallet_prelude::BlockNumberFor, RawOrigin},
-	sp_io::hashing::blake2_256,
 	sp_runtime::{traits::Bounded, RuntimeAppPublic},
 };
 use verity_primitives::{
 	canonical::{CanonicalData, CanonicalTensor, Outcome},
 	executor::{ExecutorId, ExecutorSignature},
+	inference::VoteKind,
 	tensor::DType,
 };
 
@@ -66,6 +66,8 @@ fn job<T: Config>(requester: &T::AccountId) -> Result<JobId, BenchmarkError> {
 fn job_of<T: Config>(requester: &T::AccountId, k: u32) -> Result<JobId, BenchmarkError> {
 	let (model, inputs) = T::BenchmarkHelper::model_and_inputs();
 	let id = NextJobId::<T>::get();
+	// Set-up jobs are not bound by the block's admission.
+	Load::<T>::kill();
 	Inference::<T>::submit_job(
 		RawOrigin::Signed(requester.clone()).into(),
 		model,
@@ -104,7 +106,7 @@ fn commit_all_but<T: Config>(job_id: JobId, except: Option<usize>) {
 				continue;
 			}
 			let hash = outcome::<T>(i as i64).hash();
-			job.commits[i] = Some(blake2_256(&(hash, salt(i), job.committee[i].clone()).encode()));
+			job.commits[i] = Some(commitment_of(&hash, &salt(i), &job.committee[i], &job.key));
 		}
 	});
 }
@@ -155,27 +157,39 @@ fn index_in<T: Config>(job_id: JobId, who: &T::AccountId) -> usize {
 	Jobs::<T>::get(job_id).expect("job").committee.iter().position(|m| m == who).expect("member")
 }
 
+/// `member`'s signature over a batch of `kind`, sent at this block.
+fn sign<T: Config, Items: Encode>(
+	kind: VoteKind,
+	member: &T::AccountId,
+	items: &Items,
+) -> Result<(ExecutorId, BlockNumberFor<T>, ExecutorSignature), BenchmarkError> {
+	let key = key_of::<T>(member);
+	let sent_at = frame_system::Pallet::<T>::block_number();
+	let payload = Inference::<T>::vote_payload(kind, member, &key, sent_at, items);
+	let signature = key.sign(&payload).ok_or("keystore")?;
+	Ok((key, sent_at, signature))
+}
+
 /// `member`'s reveals of its committed outcome for `ids`, and its key's signature over them.
 fn signed_reveals<T: Config>(
 	member: &T::AccountId,
 	ids: &[JobId],
-) -> Result<(RevealsOf<T>, ExecutorSignature), BenchmarkError> {
+) -> Result<(RevealsOf<T>, ExecutorId, BlockNumberFor<T>, ExecutorSignature), BenchmarkError> {
 	let mut reveals = Vec::new();
 	for id in ids {
 		let i = index_in::<T>(*id, member);
 		let o = outcome::<T>(i as i64);
 		reveals.push(RevealItem {
 			job: *id,
+			key: Jobs::<T>::get(id).ok_or("job")?.key,
 			result_hash: o.hash(),
 			salt: salt(i),
 			outcome: Some(o.encode().try_into().map_err(|_| "MaxOutputBytes")?),
 		});
 	}
 	let reveals: RevealsOf<T> = reveals.try_into().map_err(|_| "MaxBatch")?;
-	let signature = key_of::<T>(member)
-		.sign(&(b"verity/reveal", member, &reveals).encode())
-		.ok_or("keystore")?;
-	Ok((reveals, signature))
+	let (key, sent_at, signature) = sign::<T, _>(VoteKind::Reveal, member, &reveals)?;
+	Ok((reveals, key, sent_at, signature))
 }
 
 #[benchmarks(where <T as polkadot_sdk::frame_system::Config>::RuntimeCall: From<Call<T>>)]
@@ -206,15 +220,15 @@ mod benchmarks {
 			let i = index_in::<T>(*id, &member);
 			commit_all_but::<T>(*id, Some(i));
 			let hash = outcome::<T>(i as i64).hash();
-			commits.push((*id, blake2_256(&(hash, salt(i), member.clone()).encode())));
+			let key = Jobs::<T>::get(id).ok_or("job")?.key;
+			let commitment = commitment_of(&hash, &salt(i), &member, &key);
+			commits.push(CommitItem { job: *id, key, commitment });
 		}
 		let commits: CommitsOf<T> = commits.try_into().map_err(|_| "MaxBatch")?;
-		let key = key_of::<T>(&member);
-		let signature =
-			key.sign(&(b"verity/commit", &member, &commits).encode()).ok_or("keystore")?;
+		let (key, sent_at, signature) = sign::<T, _>(VoteKind::Commit, &member, &commits)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Authorized, member, commits, signature);
+		_(RawOrigin::Authorized, member, key, commits, sent_at, signature);
 
 		assert!(ids.iter().all(|id| Jobs::<T>::get(id).is_some_and(|j| j.phase == Phase::Reveal)));
 		Ok(())
@@ -235,10 +249,10 @@ mod benchmarks {
 				}
 			});
 		}
-		let (reveals, signature) = signed_reveals::<T>(&member, ids)?;
+		let (reveals, key, sent_at, signature) = signed_reveals::<T>(&member, ids)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Authorized, member.clone(), reveals, signature);
+		_(RawOrigin::Authorized, member.clone(), key, reveals, sent_at, signature);
 
 		for id in ids {
 			let job = Jobs::<T>::get(id).ok_or("job")?;
@@ -255,15 +269,17 @@ mod benchmarks {
 		let (member, ids) = jobs_with_member::<T>(b)?;
 		let commits: CommitsOf<T> = ids
 			.iter()
-			.map(|id| (*id, [7u8; 32]))
+			.map(|id| {
+				let key = Jobs::<T>::get(id).map(|j| j.key).unwrap_or_default();
+				CommitItem { job: *id, key, commitment: [7u8; 32] }
+			})
 			.collect::<Vec<_>>()
 			.try_into()
 			.map_err(|_| "MaxBatch")?;
-		let key = key_of::<T>(&member);
-		let signature =
-			key.sign(&(b"verity/commit", &member, &commits).encode()).ok_or("keystore")?;
+		let (signer, sent_at, signature) = sign::<T, _>(VoteKind::Commit, &member, &commits)?;
 		let call: <T as polkadot_sdk::frame_system::Config>::RuntimeCall =
-			Call::<T>::commit_results { executor: member, commits, signature }.into();
+			Call::<T>::commit_results { executor: member, signer, commits, sent_at, signature }
+				.into();
 
 		#[block]
 		{
@@ -325,15 +341,19 @@ mod benchmarks {
 	}
 
 	/// `n` entries due in one block whose jobs moved on early: what `on_initialize` spends on
-	/// every entry it reaches (and, at `n` = 0, on looking at the block's queue).
+	/// every entry it reaches (and, at `n` = 0, on looking at the block's queue and moving the
+	/// fee multiplier after a full block).
 	#[benchmark]
 	fn on_initialize(n: Linear<0, 512>) -> Result<(), BenchmarkError> {
 		executors::<T>();
 		let now: BlockNumberFor<T> = 1000u32.into();
 		due_at::<T>(now, n, |_| ())?;
+		let full = BlockLoad { seats: T::MaxSeatsPerBlock::get(), cpu_millis: 0 };
+		Load::<T>::put((now - 1u32.into(), full));
 
 		#[block]
 		{
+			Inference::<T>::update_fee_multiplier(now);
 			// Without the hook's limit, which comes from these weights.
 			Inference::<T>::handle_due(now, Weight::MAX);
 		}

@@ -3,12 +3,17 @@
 //! A dApp pays for an inference; a committee of executors computes it independently; the runtime
 //! accepts a result only when a quorum agrees.
 //!
-//! 1. [`Pallet::submit_job`]: the inputs are checked against the model's spec, the fee
-//!    ([`FeeQuote`]: the model's fee + an executor fee per member + a base fee) is held from the
-//!    requester, and a committee is drawn from the executors.
-//! 2. Commit phase: each member's off-chain worker runs the job and submits
-//!    `blake2_256(result_hash ++ salt ++ executor)` with [`Pallet::commit_results`] (unsigned,
-//!    signed with the member's `infr` key, authorized by this pallet: no fee, no nonce).
+//! 1. [`Pallet::submit_job`]: the inputs are checked against the model's spec, the block's
+//!    admission bounds are checked (committee seats and declared CPU time: beyond them the
+//!    submission is refused, never failed later), the fee ([`FeeQuote`]: the model's fee + an
+//!    executor fee per member + a base fee, the last two times the demand-driven
+//!    [`FeeMultiplier`]) is held from the requester, and a committee is drawn from the
+//!    executors. The job gets a [`JobKey`] bound to its parent block and its content.
+//! 2. Commit phase: each member's off-chain worker runs the job (in the node's sandboxed
+//!    inference workers, under the model's declared limits) and submits
+//!    `blake2_256(result_hash ++ salt ++ executor ++ job key)` with
+//!    [`Pallet::commit_results`] (unsigned, signed with the member's `infr` key over a
+//!    payload bound to the chain's genesis hash, authorized by this pallet: no fee, no nonce).
 //! 3. Reveal phase, once every member committed or the commit window closed:
 //!    [`Pallet::reveal_results`] with the result hash, the salt and, when it fits, the canonical
 //!    outcome. A reveal that does not match its commitment is rejected and counted against the
@@ -24,7 +29,18 @@
 //! |---|---|---|---|---|
 //! | completed | model fee | executor fee | base fee | the executor fees of members who did not agree |
 //! | failed by a quorum on an error outcome | — | executor fee | base fee | the model fee and the executor fees of members who did not agree |
+//! | failed by a quorum on a resource failure (`Timeout`, `OutOfMemory`, `WorkerCrashed`) | — | resource-failure fee | base fee | the model fee, the executor fees of members who did not agree, and the rest of the agreeing members' executor fees |
 //! | failed: not enough commits, or no quorum | — | — | — | everything |
+//!
+//! Resource failures depend on the executor's machine as well as the job, so they are settled
+//! apart: a model declares what one inference may use ([`ModelLimits`]: CPU time and memory on
+//! the reference validator, within the chain's bounds), executors stop it there, and a quorum
+//! on the failure pays the requester's model fee back and each agreeing member only the
+//! resource-failure fee, which is less than the executor fee: a committee that claims a
+//! timeout without running the job earns less than one that runs it. The registry deprecates a
+//! model whose jobs keep failing for resources.
+//!
+//! [`ModelLimits`]: verity_primitives::model::ModelLimits
 //!
 //! Payments move held funds; a payment the recipient's account cannot take (below its existential
 //! deposit) goes back to the requester. No balance is created or lost.
@@ -60,6 +76,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod offchain;
@@ -69,6 +86,9 @@ mod offchain_tests;
 mod tests;
 pub mod types;
 pub mod weights;
+
+/// The log target of the jobs pallet and its off-chain worker.
+pub const LOG_TARGET: &str = "verity::inference";
 
 /// Called when a job completes, for pallets that act on results.
 pub trait OnJobCompleted<AccountId> {
@@ -125,21 +145,26 @@ pub mod pallet {
 	use polkadot_sdk::{
 		sp_io::hashing::blake2_256,
 		sp_runtime::{
-			traits::{Saturating, Zero},
-			RuntimeAppPublic,
+			traits::{One, SaturatedConversion, Saturating, Zero},
+			FixedPointNumber, FixedU128, RuntimeAppPublic,
 		},
 	};
 	use verity_primitives::{
 		canonical::{CanonicalData, Outcome},
 		executor::{ExecutorId, ExecutorSignature},
+		inference::VoteKind,
 		model::{ModelLookup, ModelUnavailable, MAX_MODEL_TENSORS},
 		validate_inputs, ModelId, Tensor,
 	};
 
+	/// The in-code storage version: 1 added job keys, model limits, resource fees, the block
+	/// load and the fee multiplier ([`crate::migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 	pub type InputsOf = BoundedVec<Tensor, ConstU32<MAX_MODEL_TENSORS>>;
-	pub type CommitsOf<T> = BoundedVec<(JobId, Commitment), <T as Config>::MaxBatch>;
+	pub type CommitsOf<T> = BoundedVec<CommitItem, <T as Config>::MaxBatch>;
 	pub type RevealsOf<T> =
 		BoundedVec<RevealItem<<T as Config>::MaxOutputBytes>, <T as Config>::MaxBatch>;
 
@@ -177,6 +202,9 @@ pub mod pallet {
 	)]
 	#[scale_info(skip_type_params(T))]
 	pub struct Job<T: Config> {
+		/// The job's identity: bound to the block it was submitted on top of and its content,
+		/// so that no job on another fork shares it.
+		pub key: JobKey,
 		pub requester: T::AccountId,
 		pub model: JobModel<T::AccountId>,
 		pub committee: BoundedVec<T::AccountId, T::MaxCommittee>,
@@ -191,6 +219,7 @@ pub mod pallet {
 	}
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -215,6 +244,25 @@ pub mod pallet {
 		/// Paid to the fee collector for every settled job.
 		#[pallet::constant]
 		type BaseFee: Get<BalanceOf<Self>>;
+		/// Paid to each agreeing member, instead of the executor fee, when a quorum finds a job
+		/// ran out of its model's resources: less than the executor fee, so that claiming a
+		/// resource failure without running the job pays less than running it.
+		#[pallet::constant]
+		type ResourceFailureFee: Get<BalanceOf<Self>>;
+		/// Most committee seats the jobs submitted in one block may take: each is a commit and
+		/// a reveal that must fit the blocks that follow, so beyond this new jobs are refused
+		/// (and the fee multiplier rises) rather than failing later for want of room.
+		#[pallet::constant]
+		type MaxSeatsPerBlock: Get<u32>;
+		/// Most declared CPU time (ms) of the jobs submitted in one block: what the reference
+		/// validator's inference workers can run in time were it on every committee.
+		#[pallet::constant]
+		type MaxCpuMillisPerBlock: Get<u64>;
+		/// Highest the fee multiplier goes. It scales the executor and base fees: up by up to
+		/// an eighth per block while blocks admit more than half their bound, down as fast
+		/// while they admit less, never below one.
+		#[pallet::constant]
+		type MaxFeeMultiplier: Get<FixedU128>;
 		/// Receives base fees.
 		type FeeCollector: Get<Self::AccountId>;
 		/// Most executors.
@@ -273,6 +321,21 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextJobId<T> = StorageValue<_, JobId, ValueQuery>;
 
+	/// What the jobs submitted in a block ask of the executors, for that block (older entries
+	/// are stale).
+	#[pallet::storage]
+	pub type Load<T: Config> = StorageValue<_, (BlockNumberFor<T>, BlockLoad)>;
+
+	#[pallet::type_value]
+	pub fn OneMultiplier() -> FixedU128 {
+		FixedU128::one()
+	}
+
+	/// What the executor and base fees are multiplied by, following demand (see
+	/// [`Config::MaxFeeMultiplier`]).
+	#[pallet::storage]
+	pub type FeeMultiplier<T> = StorageValue<_, FixedU128, ValueQuery, OneMultiplier>;
+
 	/// Jobs by id (ids are sequential, not chosen by users).
 	#[pallet::storage]
 	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, Job<T>>;
@@ -324,6 +387,8 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		JobSubmitted {
 			job: JobId,
+			/// The job's identity on this fork (votes name it).
+			key: JobKey,
 			model: ModelId,
 			requester: T::AccountId,
 			committee: Vec<T::AccountId>,
@@ -385,6 +450,10 @@ pub mod pallet {
 		InvalidCommitteeSize,
 		/// There are fewer executors than the committee size.
 		NotEnoughExecutors,
+		/// This block admitted as many jobs as the executors can serve in time (committee
+		/// seats, or declared CPU time): submit again in a later block. The fee multiplier
+		/// rises while blocks are this full; `feeEstimate` quotes the current fee.
+		ChainBusy,
 		/// The fee is above `max_fee`.
 		FeeAboveMax,
 		/// The requester cannot pay the fee.
@@ -404,7 +473,15 @@ pub mod pallet {
 		}
 
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::update_fee_multiplier(now);
 			Self::handle_due(now, T::MaxHookWeight::get())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 		fn integrity_test() {
 			assert!(
@@ -414,13 +491,22 @@ pub mod pallet {
 				"jobs are due in a later block than the one that schedules them"
 			);
 			let heaviest = Pallet::<T>::entry_weight()
-				.saturating_add(T::WeightInfo::resolve(T::MaxCommittee::get()))
+				.saturating_add(Pallet::<T>::resolution_weight(T::MaxCommittee::get()))
 				.saturating_add(T::WeightInfo::on_initialize(0))
 				.saturating_add(T::DbWeight::get().writes(1));
 			assert!(
 				heaviest.all_lte(T::MaxHookWeight::get()),
 				"MaxHookWeight fits a resolution by MaxCommittee"
 			);
+			assert!(
+				T::ResourceFailureFee::get() <= T::ExecutorFee::get(),
+				"a resource failure pays no more than a result"
+			);
+			assert!(
+				T::MaxSeatsPerBlock::get() >= T::MaxCommittee::get(),
+				"a block admits at least one job of the largest committee"
+			);
+			assert!(T::MaxFeeMultiplier::get() >= FixedU128::one(), "the multiplier can be one");
 		}
 	}
 
@@ -429,9 +515,15 @@ pub mod pallet {
 		/// Submits an inference job: `inputs` for `model`, run by `committee_size` executors.
 		/// Holds the fee (at most `max_fee`) from the caller.
 		///
+		/// Each block admits jobs up to [`Config::MaxSeatsPerBlock`] committee seats and
+		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time; past that, submissions are
+		/// refused with [`Error::ChainBusy`] (charged only what checking them cost), so that
+		/// every job the chain accepts can be served in time.
+		///
 		/// Errors: [`Error::ModelNotFound`], [`Error::ModelNotRunnable`],
 		/// [`Error::InvalidInputs`], [`Error::InputsTooLarge`], [`Error::InvalidCommitteeSize`],
-		/// [`Error::NotEnoughExecutors`], [`Error::FeeAboveMax`], [`Error::CannotPayFee`].
+		/// [`Error::NotEnoughExecutors`], [`Error::ChainBusy`], [`Error::FeeAboveMax`],
+		/// [`Error::CannotPayFee`].
 		///
 		/// Events: [`Event::JobSubmitted`].
 		#[pallet::call_index(0)]
@@ -442,35 +534,63 @@ pub mod pallet {
 			inputs: InputsOf,
 			committee_size: u32,
 			max_fee: BalanceOf<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let requester = ensure_signed(origin)?;
+			// A refused submission costs what its checks did (reading the model, the executors,
+			// the block's load, the multiplier and the requester's balance; checking and encoding
+			// the inputs), not a whole job.
+			let refused = |error: Error<T>| polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
+				post_info: Some(Self::refused_submission_weight()).into(),
+				error: error.into(),
+			};
 			ensure!(
 				committee_size > 0 && committee_size <= T::MaxCommittee::get(),
-				Error::<T>::InvalidCommitteeSize
+				refused(Error::<T>::InvalidCommitteeSize)
 			);
 			let runnable = T::Models::runnable(&model).map_err(|e| match e {
-				ModelUnavailable::NotFound => Error::<T>::ModelNotFound,
-				ModelUnavailable::NotRunnable => Error::<T>::ModelNotRunnable,
+				ModelUnavailable::NotFound => refused(Error::<T>::ModelNotFound),
+				ModelUnavailable::NotRunnable => refused(Error::<T>::ModelNotRunnable),
 			})?;
 			let encoded: BoundedVec<u8, T::MaxInputBytes> =
-				inputs.encode().try_into().map_err(|_| Error::<T>::InputsTooLarge)?;
+				inputs.encode().try_into().map_err(|_| refused(Error::<T>::InputsTooLarge))?;
 			validate_inputs(&runnable.inputs, &inputs, T::MaxInputBytes::get())
-				.map_err(|_| Error::<T>::InvalidInputs)?;
+				.map_err(|_| refused(Error::<T>::InvalidInputs))?;
 			let executors = Executors::<T>::get();
-			ensure!(executors.len() as u32 >= committee_size, Error::<T>::NotEnoughExecutors);
-			let fee = Self::quote(runnable.fee, committee_size);
-			ensure!(fee.total <= max_fee, Error::<T>::FeeAboveMax);
-
+			ensure!(
+				executors.len() as u32 >= committee_size,
+				refused(Error::<T>::NotEnoughExecutors)
+			);
 			let now = frame_system::Pallet::<T>::block_number();
+			let load = Self::admit(now, committee_size, runnable.limits.cpu_millis)
+				.ok_or_else(|| refused(Error::<T>::ChainBusy))?;
+			let fee = Self::quote(runnable.fee, committee_size);
+			ensure!(fee.total <= max_fee, refused(Error::<T>::FeeAboveMax));
+
 			let job_id = NextJobId::<T>::get();
 			T::Currency::hold(&HoldReason::JobFee.into(), &requester, fee.total)
-				.map_err(|_| Error::<T>::CannotPayFee)?;
+				.map_err(|_| refused(Error::<T>::CannotPayFee))?;
+			Load::<T>::put((now, load));
 
 			let parent = frame_system::Pallet::<T>::parent_hash();
 			let committee = Self::draw_committee(
 				&executors.iter().map(|(who, _)| who.clone()).collect::<Vec<_>>(),
 				committee_size,
 				&(parent, job_id).encode(),
+			);
+			// Another fork has another parent at this height, or another job of this number:
+			// either way another key.
+			let key = blake2_256(
+				&(
+					b"verity/job",
+					parent,
+					job_id,
+					&requester,
+					model,
+					blake2_256(&encoded),
+					runnable.output_decimals,
+					&committee,
+				)
+					.encode(),
 			);
 			for member in &committee {
 				Stats::<T>::mutate(member, |s| s.assigned.saturating_inc());
@@ -484,12 +604,14 @@ pub mod pallet {
 			Jobs::<T>::insert(
 				job_id,
 				Job {
+					key,
 					requester: requester.clone(),
 					model: JobModel {
 						id: model,
 						owner: runnable.owner,
 						output_decimals: runnable.output_decimals,
 						tolerance: runnable.tolerance,
+						limits: runnable.limits,
 					},
 					committee: committee
 						.clone()
@@ -510,58 +632,81 @@ pub mod pallet {
 			);
 			Self::deposit_event(Event::JobSubmitted {
 				job: job_id,
+				key,
 				model,
 				requester,
 				committee,
 				fee: fee.total,
 			});
-			Ok(())
+			Ok(().into())
 		}
 
-		/// Commits `executor`'s result for each job of the batch. Unsigned: `signature` is the
-		/// executor's inference key's over `("verity/commit", executor, commits)`.
+		/// Commits `executor`'s result for each job of the batch.
+		///
+		/// Origin: none (an authorized general transaction: no fee, no nonce). `signature` is
+		/// `signer`'s (the executor's inference key) over
+		/// `("verity/commit", genesis hash, executor, signer, sent_at, commits)`. Each item names
+		/// its job by number and key; its commitment is
+		/// `blake2_256(result_hash ++ salt ++ executor ++ key)`.
+		///
+		/// `InvalidTransaction` (in the pool, before any job is read): `BadProof` for a
+		/// signature that does not verify, `Future` for a `sent_at` past the current block,
+		/// `BadSigner` when `signer` is not `executor`'s key or `executor` not on a committee,
+		/// `Call` for an empty batch or one naming a job twice, `Stale` for a job that is gone,
+		/// has another key (another fork's) or is past its commit phase. A batch provides one
+		/// pool tag per item, `(commit, executor, key)`, and has priority `UnsignedPriority +
+		/// sent_at`: sending an item again in a later block replaces the earlier sending, and
+		/// re-signing it in the same block is refused.
+		///
+		/// Items that went stale since the pool checked them are skipped. Events:
+		/// [`Event::Committed`], [`Event::RevealPhase`].
 		#[pallet::call_index(1)]
 		#[pallet::weight((T::WeightInfo::commit_results(commits.len() as u32), DispatchClass::Operational))]
-		#[pallet::authorize(|_source, executor, commits, signature| {
+		#[pallet::authorize(|_source, executor, signer, commits, sent_at, signature| {
 			Pallet::<T>::authorize_batch(
-				b"verity/commit",
+				VoteKind::Commit,
 				executor,
-				&(b"verity/commit", executor, commits).encode(),
+				signer,
+				commits,
+				*sent_at,
 				signature,
-				commits.iter().map(|(job, _)| *job),
-				Phase::Commit,
+				commits.iter().map(|c| (c.job, c.key)),
 			)
 		})]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_batch(commits.len() as u32))]
 		pub fn commit_results(
 			origin: OriginFor<T>,
 			executor: T::AccountId,
+			signer: ExecutorId,
 			commits: CommitsOf<T>,
+			sent_at: BlockNumberFor<T>,
 			signature: ExecutorSignature,
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
-			let _ = signature;
+			let _ = (signer, sent_at, signature);
 			let now = frame_system::Pallet::<T>::block_number();
 			// Items applied, and those that opened the reveal phase.
 			let (items, mut applied, mut opened) = (commits.len() as u32, 0u32, 0u32);
-			for (job_id, commitment) in commits {
+			for item in commits {
 				// Items that went stale since authorization (another batch of the same member
 				// in the same block, a phase change) are skipped, not allowed to void the rest.
-				let Some(mut job) = Jobs::<T>::get(job_id) else { continue };
+				let Some(mut job) = Jobs::<T>::get(item.job).filter(|j| j.key == item.key) else {
+					continue;
+				};
 				let Some(index) = job.committee.iter().position(|m| *m == executor) else {
 					continue;
 				};
 				if job.phase != Phase::Commit || job.commits[index].is_some() {
 					continue;
 				}
-				job.commits[index] = Some(commitment);
+				job.commits[index] = Some(item.commitment);
 				applied += 1;
-				Self::deposit_event(Event::Committed { job: job_id, executor: executor.clone() });
+				Self::deposit_event(Event::Committed { job: item.job, executor: executor.clone() });
 				if job.commits.iter().all(Option::is_some) {
-					Self::open_reveal(job_id, &mut job, now);
+					Self::open_reveal(item.job, &mut job, now);
 					opened += 1;
 				}
-				Jobs::<T>::insert(job_id, job);
+				Jobs::<T>::insert(item.job, job);
 			}
 			// Charged as if every item opened the reveal phase (one more write: its deadline).
 			let weight = T::WeightInfo::commit_results(applied)
@@ -569,30 +714,38 @@ pub mod pallet {
 			Ok(Some(Self::batch_weight(weight, items - applied)).into())
 		}
 
-		/// Reveals `executor`'s results. Unsigned: `signature` is the executor's inference
-		/// key's over `("verity/reveal", executor, reveals)`. A reveal that does not match the
-		/// commitment is rejected and counted as a disagreement.
+		/// Reveals `executor`'s results. Origin and signature as [`Pallet::commit_results`],
+		/// over `("verity/reveal", genesis hash, executor, signer, sent_at, reveals)`; the
+		/// same `InvalidTransaction` reasons, for jobs in their reveal phase that `executor`
+		/// committed to. A reveal that does not match its commitment (or whose outcome does not
+		/// hash to its result hash) is rejected and counted as a disagreement.
+		///
+		/// Events: [`Event::Revealed`], [`Event::RevealRejected`], and those of resolution
+		/// ([`Event::JobCompleted`], [`Event::JobFailed`]).
 		#[pallet::call_index(2)]
 		#[pallet::weight((Pallet::<T>::reveal_weight(reveals.len() as u32), DispatchClass::Operational))]
-		#[pallet::authorize(|_source, executor, reveals, signature| {
+		#[pallet::authorize(|_source, executor, signer, reveals, sent_at, signature| {
 			Pallet::<T>::authorize_batch(
-				b"verity/reveal",
+				VoteKind::Reveal,
 				executor,
-				&(b"verity/reveal", executor, reveals).encode(),
+				signer,
+				reveals,
+				*sent_at,
 				signature,
-				reveals.iter().map(|r| r.job),
-				Phase::Reveal,
+				reveals.iter().map(|r| (r.job, r.key)),
 			)
 		})]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_batch(reveals.len() as u32))]
 		pub fn reveal_results(
 			origin: OriginFor<T>,
 			executor: T::AccountId,
+			signer: ExecutorId,
 			reveals: RevealsOf<T>,
+			sent_at: BlockNumberFor<T>,
 			signature: ExecutorSignature,
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
-			let _ = signature;
+			let _ = (signer, sent_at, signature);
 			let now = frame_system::Pallet::<T>::block_number();
 			let items = reveals.len() as u32;
 			// Items applied, and the resolutions they set off.
@@ -600,7 +753,9 @@ pub mod pallet {
 			for item in reveals {
 				let job_id = item.job;
 				// Stale items are skipped (see `commit_results`).
-				let Some(mut job) = Jobs::<T>::get(job_id) else { continue };
+				let Some(mut job) = Jobs::<T>::get(job_id).filter(|j| j.key == item.key) else {
+					continue;
+				};
 				let Some(index) = job.committee.iter().position(|m| *m == executor) else {
 					continue;
 				};
@@ -608,8 +763,7 @@ pub mod pallet {
 				if job.phase != Phase::Reveal || job.reveals[index] != RevealSlot::Pending {
 					continue;
 				}
-				let expected =
-					blake2_256(&(item.result_hash, item.salt, executor.clone()).encode());
+				let expected = commitment_of(&item.result_hash, &item.salt, &executor, &job.key);
 				let outcome_matches = item
 					.outcome
 					.as_ref()
@@ -638,7 +792,7 @@ pub mod pallet {
 				applied += 1;
 				if all_in {
 					resolutions
-						.saturating_accrue(T::WeightInfo::resolve(job.committee.len() as u32));
+						.saturating_accrue(Self::resolution_weight(job.committee.len() as u32));
 					Self::resolve(job_id, &mut job, now);
 				}
 				Jobs::<T>::insert(job_id, job);
@@ -683,14 +837,69 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// The fee for a job on a model with `model_fee`, with a committee of `committee_size`.
+		/// The fee for a job on a model with `model_fee`, with a committee of `committee_size`,
+		/// at the current fee multiplier.
 		pub fn quote(model_fee: BalanceOf<T>, committee_size: u32) -> FeeQuote<BalanceOf<T>> {
-			let executor_fee = T::ExecutorFee::get();
-			let base_fee = T::BaseFee::get();
+			let multiplier = FeeMultiplier::<T>::get();
+			let executor_fee = multiplier.saturating_mul_int(T::ExecutorFee::get());
+			let base_fee = multiplier.saturating_mul_int(T::BaseFee::get());
+			let resource_fee =
+				multiplier.saturating_mul_int(T::ResourceFailureFee::get()).min(executor_fee);
 			let total = model_fee
 				.saturating_add(executor_fee.saturating_mul(committee_size.into()))
 				.saturating_add(base_fee);
-			FeeQuote { model_fee, executor_fee, base_fee, total }
+			FeeQuote { model_fee, executor_fee, base_fee, resource_fee, total }
+		}
+
+		/// The block's load with a job of `seats` and `cpu_millis` added, if it stays within
+		/// the bounds.
+		fn admit(now: BlockNumberFor<T>, seats: u32, cpu_millis: u32) -> Option<BlockLoad> {
+			let mut load = match Load::<T>::get() {
+				Some((block, load)) if block == now => load,
+				_ => BlockLoad::default(),
+			};
+			load.seats = load.seats.checked_add(seats)?;
+			load.cpu_millis = load.cpu_millis.checked_add(cpu_millis.into())?;
+			(load.seats <= T::MaxSeatsPerBlock::get()
+				&& load.cpu_millis <= T::MaxCpuMillisPerBlock::get())
+			.then_some(load)
+		}
+
+		/// How full the previous block's admission was, as the larger of its two shares.
+		fn fill(now: BlockNumberFor<T>) -> FixedU128 {
+			match Load::<T>::get() {
+				Some((block, load)) if block.saturating_add(One::one()) == now => {
+					let seats = FixedU128::saturating_from_rational(
+						load.seats,
+						T::MaxSeatsPerBlock::get().max(1),
+					);
+					let cpu = FixedU128::saturating_from_rational(
+						load.cpu_millis,
+						T::MaxCpuMillisPerBlock::get().max(1),
+					);
+					seats.max(cpu)
+				},
+				_ => FixedU128::zero(),
+			}
+		}
+
+		/// Moves the fee multiplier by the previous block's fill: `m × (1 + (fill − ½) / 4)`,
+		/// so up to an eighth per block when full and down as much when empty, kept within one
+		/// and [`Config::MaxFeeMultiplier`].
+		pub(crate) fn update_fee_multiplier(now: BlockNumberFor<T>) {
+			let fill = Self::fill(now);
+			let half = FixedU128::saturating_from_rational(1, 2);
+			let quarter = FixedU128::saturating_from_rational(1, 4);
+			let old = FeeMultiplier::<T>::get();
+			let new = if fill >= half {
+				old.saturating_add(old.saturating_mul((fill - half).saturating_mul(quarter)))
+			} else {
+				old.saturating_sub(old.saturating_mul((half - fill).saturating_mul(quarter)))
+			}
+			.clamp(FixedU128::one(), T::MaxFeeMultiplier::get());
+			if new != old {
+				FeeMultiplier::<T>::put(new);
+			}
 		}
 
 		/// A job as the runtime API shows it.
@@ -701,6 +910,7 @@ pub mod pallet {
 			let result = job.result.clone();
 			Some(JobInfo {
 				id,
+				key: job.key,
 				requester: job.requester,
 				model: job.model.id,
 				inputs: JobInputs::<T>::get(id).map(BoundedVec::into_inner).unwrap_or_default(),
@@ -723,6 +933,28 @@ pub mod pallet {
 				outcome: result.as_ref().and_then(|r| r.outcome.clone().map(|o| o.into_inner())),
 				failure: result.and_then(|r| r.failure),
 			})
+		}
+
+		/// The invariants: every requester's held job fees are exactly what its open jobs owe,
+		/// and every open job is due at a block that has it in its queue.
+		#[cfg(any(feature = "try-runtime", test))]
+		pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			use frame_support::traits::fungible::InspectHold;
+			let mut owed: alloc::collections::BTreeMap<T::AccountId, BalanceOf<T>> =
+				Default::default();
+			for (id, job) in Jobs::<T>::iter() {
+				if matches!(job.phase, Phase::Commit | Phase::Reveal) {
+					let entry = owed.entry(job.requester.clone()).or_default();
+					*entry = entry.saturating_add(job.fee.total);
+					ensure!(Due::<T>::contains_key(job.due, id), "an open job has no deadline");
+				}
+			}
+			for (requester, _) in JobsByRequester::<T>::iter_keys() {
+				let held = T::Currency::balance_on_hold(&HoldReason::JobFee.into(), &requester);
+				let expected = owed.get(&requester).copied().unwrap_or_default();
+				ensure!(held == expected, "held job fees differ from what open jobs owe");
+			}
+			Ok(())
 		}
 
 		/// The jobs `requester` submitted (until pruned).
@@ -803,10 +1035,22 @@ pub mod pallet {
 			at
 		}
 
+		/// What a refused `submit_job` is charged: six reads and 0.1 ms for checking the inputs.
+		pub fn refused_submission_weight() -> Weight {
+			T::DbWeight::get().reads(6).saturating_add(Weight::from_parts(100_000_000, 0))
+		}
+
+		/// What resolving a job of a committee of `k` weighs: the benchmarked resolution (a
+		/// completed job, its model told so) and the registry's bookkeeping of a resource
+		/// failure, which may deprecate the model (two reads and two writes more).
+		pub fn resolution_weight(k: u32) -> Weight {
+			T::WeightInfo::resolve(k).saturating_add(T::DbWeight::get().reads_writes(2, 2))
+		}
+
 		/// The most a reveal batch of `items` can weigh: every item resolving a full committee.
 		pub fn reveal_weight(items: u32) -> Weight {
 			T::WeightInfo::reveal_results(items).saturating_add(
-				T::WeightInfo::resolve(T::MaxCommittee::get()).saturating_mul(items.into()),
+				Pallet::<T>::resolution_weight(T::MaxCommittee::get()).saturating_mul(items.into()),
 			)
 		}
 
@@ -822,28 +1066,45 @@ pub mod pallet {
 			applied.saturating_add(T::DbWeight::get().reads(skipped.into()))
 		}
 
-		/// Checks an unsigned batch: a known executor, its inference key's signature over
-		/// `payload`, distinct jobs, each in `phase` with the executor on its committee and
-		/// not done yet.
-		pub fn authorize_batch(
-			tag: &'static [u8],
+		/// Checks an authorized batch of `kind`: first its signature by `signer` over
+		/// `(kind tag, genesis hash, executor, signer, sent_at, items)` (the genesis hash is the
+		/// only storage read before it), then that `signer` is `executor`'s key, then each job:
+		/// present under its key, in the phase `kind` votes in, with `executor` on its committee
+		/// and not done yet. Provides one tag per item (see [`Pallet::commit_results`]).
+		pub fn authorize_batch<Items: Encode>(
+			kind: VoteKind,
 			executor: &T::AccountId,
-			payload: &[u8],
+			signer: &ExecutorId,
+			items: &Items,
+			sent_at: BlockNumberFor<T>,
 			signature: &ExecutorSignature,
-			jobs: impl Iterator<Item = JobId>,
-			phase: Phase,
+			jobs: impl Iterator<Item = (JobId, JobKey)>,
 		) -> TransactionValidityWithRefund {
-			let key = Executors::<T>::get()
-				.into_iter()
-				.find(|(who, _)| who == executor)
-				.map(|(_, key)| key)
-				.ok_or(InvalidTransaction::BadSigner)?;
-			let jobs: Vec<JobId> = jobs.collect();
-			if jobs.is_empty() || (1..jobs.len()).any(|i| jobs[..i].contains(&jobs[i])) {
+			let payload = Self::vote_payload(kind, executor, signer, sent_at, items);
+			if !signer.verify(&payload, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let now = frame_system::Pallet::<T>::block_number();
+			if sent_at > now {
+				return Err(InvalidTransaction::Future.into());
+			}
+			if !Executors::<T>::get().iter().any(|(who, key)| who == executor && key == signer) {
+				return Err(InvalidTransaction::BadSigner.into());
+			}
+			let jobs: Vec<(JobId, JobKey)> = jobs.collect();
+			if jobs.is_empty()
+				|| (1..jobs.len()).any(|i| jobs[..i].iter().any(|j| j.0 == jobs[i].0))
+			{
 				return Err(InvalidTransaction::Call.into());
 			}
-			for job_id in &jobs {
-				let job = Jobs::<T>::get(job_id).ok_or(InvalidTransaction::Stale)?;
+			let phase = match kind {
+				VoteKind::Commit => Phase::Commit,
+				VoteKind::Reveal => Phase::Reveal,
+			};
+			for (job_id, key) in &jobs {
+				let job = Jobs::<T>::get(job_id)
+					.filter(|job| job.key == *key)
+					.ok_or(InvalidTransaction::Stale)?;
 				if job.phase != phase {
 					return Err(InvalidTransaction::Stale.into());
 				}
@@ -860,27 +1121,33 @@ pub mod pallet {
 					return Err(InvalidTransaction::Stale.into());
 				}
 			}
-			if !key.verify(&payload, signature) {
-				return Err(InvalidTransaction::BadProof.into());
-			}
 			let window: u64 = match phase {
 				Phase::Commit => T::CommitWindow::get(),
 				_ => T::RevealWindow::get(),
 			}
 			.try_into()
 			.unwrap_or(u64::MAX);
-			ValidTransaction::with_tag_prefix("VerityInference")
-				.priority(T::UnsignedPriority::get())
-				// The signature (randomised: a new one each time the executor sends the batch)
-				// makes each sending its own transaction, so that a batch sent again after a peer
-				// dropped the first (it had not yet imported the block the batch depends on) is
-				// not refused as a duplicate where the first still waits. Whichever lands first
-				// applies; the other's items are then stale and skipped.
-				.and_provides((tag, executor, jobs, signature))
+			let mut valid = ValidTransaction::with_tag_prefix("VerityInference")
+				// Sent again in a later block, an item replaces its earlier sending.
+				.priority(T::UnsignedPriority::get().saturating_add(sent_at.saturated_into()))
 				.longevity(window.max(1))
-				.propagate(true)
-				.build()
-				.map(|valid| (valid, Weight::zero()))
+				.propagate(true);
+			for (_, key) in &jobs {
+				valid = valid.and_provides((kind.tag(), executor, key));
+			}
+			valid.build().map(|valid| (valid, Weight::zero()))
+		}
+
+		/// What an executor signs for a batch of `kind`.
+		pub fn vote_payload<Items: Encode>(
+			kind: VoteKind,
+			executor: &T::AccountId,
+			signer: &ExecutorId,
+			sent_at: BlockNumberFor<T>,
+			items: &Items,
+		) -> Vec<u8> {
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			(kind.tag(), genesis, executor, signer, sent_at, items).encode()
 		}
 
 		/// Handles the jobs due at `block` (`now` or before) while `meter` has room for them;
@@ -905,7 +1172,7 @@ pub mod pallet {
 							.saturating_sub(entry)
 					},
 					// Opening the reveal phase or failing weighs less than resolving.
-					Some(job) => T::WeightInfo::resolve(job.committee.len() as u32),
+					Some(job) => Self::resolution_weight(job.committee.len() as u32),
 				};
 				if meter.try_consume(work).is_err() {
 					return false;
@@ -993,11 +1260,18 @@ pub mod pallet {
 					_ => None,
 				});
 			if let Some(code) = failure {
-				Self::fail(job_id, job, FailureReason::Execution(code), &agreeing, now);
+				let reason = if code.is_resource_failure() {
+					FailureReason::Resources(code)
+				} else {
+					FailureReason::Execution(code)
+				};
+				T::Models::job_settled(&job.model.id, code.is_resource_failure());
+				Self::fail(job_id, job, reason, &agreeing, now);
 				return;
 			}
 
-			Self::settle(job_id, job, &agreeing, true);
+			T::Models::job_settled(&job.model.id, false);
+			Self::settle(job_id, job, &agreeing, Settlement::Completed);
 			job.phase = Phase::Completed;
 			job.result = Some(JobResult {
 				result_hash: Some(reveal.result_hash),
@@ -1028,7 +1302,11 @@ pub mod pallet {
 			agreeing: &[usize],
 			now: BlockNumberFor<T>,
 		) {
-			Self::settle(job_id, job, agreeing, false);
+			let settlement = match reason {
+				FailureReason::Resources(_) => Settlement::ResourceFailure,
+				_ => Settlement::Failed,
+			};
+			Self::settle(job_id, job, agreeing, settlement);
 			job.phase = Phase::Failed;
 			let result_hash = agreeing.first().and_then(|i| match &job.reveals[*i] {
 				RevealSlot::Revealed(r) => Some(r.result_hash),
@@ -1040,13 +1318,23 @@ pub mod pallet {
 		}
 
 		/// Pays and refunds a job's held fee (see the table in the crate docs) and records each
-		/// member's stats. `completed`: a quorum accepted a result; otherwise `agreeing` is a
-		/// quorum on an error outcome, or empty.
-		fn settle(job_id: JobId, job: &Job<T>, agreeing: &[usize], completed: bool) {
+		/// member's stats. `agreeing` is the quorum on the result or the error outcome, or empty.
+		fn settle(job_id: JobId, job: &Job<T>, agreeing: &[usize], settlement: Settlement) {
 			let fee = job.fee;
-			let others = (job.committee.len() - agreeing.len()) as u32;
+			// `agreeing` are members of the committee: never more of them than members.
+			let others = (job.committee.len().saturating_sub(agreeing.len())) as u32;
 			let mut refund = fee.executor_fee.saturating_mul(others.into());
-			if completed {
+			let member_fee = match settlement {
+				Settlement::ResourceFailure => {
+					// The rest of each agreeing member's executor fee goes back.
+					let kept = fee.executor_fee.saturating_sub(fee.resource_fee);
+					refund =
+						refund.saturating_add(kept.saturating_mul((agreeing.len() as u32).into()));
+					fee.resource_fee
+				},
+				_ => fee.executor_fee,
+			};
+			if settlement == Settlement::Completed {
 				Self::pay(&job.requester, &job.model.owner, fee.model_fee);
 			} else {
 				refund = refund.saturating_add(fee.model_fee);
@@ -1060,7 +1348,7 @@ pub mod pallet {
 				PendingByExecutor::<T>::remove(member, job_id);
 				let agreed = agreeing.contains(&i);
 				if agreed {
-					Self::pay(&job.requester, member, fee.executor_fee);
+					Self::pay(&job.requester, member, member_fee);
 				}
 				Stats::<T>::mutate(member, |s| match (&job.reveals[i], agreed) {
 					(_, true) => s.agreed.saturating_inc(),
@@ -1108,6 +1396,27 @@ pub mod pallet {
 				defensive!("a job's fee stays held until it is settled");
 			}
 		}
+	}
+
+	/// How a job's fee is settled.
+	#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+	enum Settlement {
+		/// A quorum accepted a result.
+		Completed,
+		/// A quorum agreed on an error outcome (or there was none).
+		Failed,
+		/// A quorum agreed the job ran out of its model's resources.
+		ResourceFailure,
+	}
+
+	/// The commitment to `result_hash` with `salt` by `executor` for the job of `key`.
+	pub fn commitment_of<AccountId: Encode>(
+		result_hash: &[u8; 32],
+		salt: &[u8; 32],
+		executor: &AccountId,
+		key: &JobKey,
+	) -> Commitment {
+		blake2_256(&(result_hash, salt, executor, key).encode())
 	}
 
 	impl<T: Config> polkadot_sdk::sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {

@@ -9,13 +9,12 @@ use polkadot_sdk::{
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
 	sp_core::{sr25519, Pair},
-	sp_io::hashing::blake2_256,
 	sp_runtime::{BuildStorage, Weight},
 };
 use verity_primitives::{
 	canonical::Outcome,
 	executor::ExecutorId,
-	model::{ModelLookup, ModelUnavailable, RunnableModel},
+	model::{ModelLimits, ModelLookup, ModelUnavailable, RunnableModel},
 	tensor::{DType, Dim, TensorSpec},
 	ModelId,
 };
@@ -81,41 +80,50 @@ pub fn linear_model() -> ModelId {
 pub const MODEL_OWNER: AccountId = 100;
 pub const MODEL_FEE: Balance = 50;
 pub const TOLERANCE: u64 = 2;
+/// What the mock's models declare.
+pub const LIMITS: ModelLimits = ModelLimits { cpu_millis: 100, memory_mib: 64 };
+/// A model that declares a long time: few of its jobs fit a block.
+pub const SLOW_MODEL: ModelId = [3; 32];
+pub const SLOW_LIMITS: ModelLimits = ModelLimits { cpu_millis: 400, memory_mib: 64 };
+
+thread_local! {
+	/// Settled jobs' models, and whether each was a resource failure (the registry's view).
+	pub static SETTLED: RefCell<Vec<(ModelId, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn x_spec(columns: u32) -> verity_primitives::model::TensorSpecs {
+	vec![TensorSpec {
+		name: b"x".to_vec().try_into().unwrap(),
+		dtype: DType::F32,
+		shape: vec![Dim::Dynamic, Dim::Fixed(columns)].try_into().unwrap(),
+	}]
+	.try_into()
+	.unwrap()
+}
 
 /// The registry, reduced to two models.
 pub struct Models;
 impl ModelLookup<AccountId, Balance> for Models {
 	fn runnable(id: &ModelId) -> Result<RunnableModel<AccountId, Balance>, ModelUnavailable> {
+		let model = |inputs, tolerance, limits| RunnableModel {
+			owner: MODEL_OWNER,
+			fee: MODEL_FEE,
+			inputs,
+			output_decimals: 6,
+			tolerance,
+			limits,
+		};
 		match *id {
-			MODEL => Ok(RunnableModel {
-				owner: MODEL_OWNER,
-				fee: MODEL_FEE,
-				inputs: vec![TensorSpec {
-					name: b"x".to_vec().try_into().unwrap(),
-					dtype: DType::F32,
-					shape: vec![Dim::Dynamic, Dim::Fixed(2)].try_into().unwrap(),
-				}]
-				.try_into()
-				.unwrap(),
-				output_decimals: 6,
-				tolerance: TOLERANCE,
-			}),
+			MODEL => Ok(model(x_spec(2), TOLERANCE, LIMITS)),
+			SLOW_MODEL => Ok(model(x_spec(2), TOLERANCE, SLOW_LIMITS)),
 			RETIRED_MODEL => Err(ModelUnavailable::NotRunnable),
-			linear if linear == linear_model() => Ok(RunnableModel {
-				owner: MODEL_OWNER,
-				fee: MODEL_FEE,
-				inputs: vec![TensorSpec {
-					name: b"x".to_vec().try_into().unwrap(),
-					dtype: DType::F32,
-					shape: vec![Dim::Dynamic, Dim::Fixed(10)].try_into().unwrap(),
-				}]
-				.try_into()
-				.unwrap(),
-				output_decimals: 6,
-				tolerance: 0,
-			}),
+			linear if linear == linear_model() => Ok(model(x_spec(10), 0, LIMITS)),
 			_ => Err(ModelUnavailable::NotFound),
 		}
+	}
+
+	fn job_settled(id: &ModelId, resource_failure: bool) {
+		SETTLED.with(|s| s.borrow_mut().push((*id, resource_failure)));
 	}
 }
 
@@ -170,6 +178,12 @@ where
 parameter_types! {
 	pub const ExecutorFee: Balance = 10;
 	pub const BaseFee: Balance = 5;
+	pub const ResourceFailureFee: Balance = 2;
+	/// Admission bounds, set lower by the tests of admission.
+	pub storage MaxSeatsPerBlock: u32 = 64;
+	pub storage MaxCpuMillisPerBlock: u64 = 100_000;
+	pub MaxFeeMultiplier: polkadot_sdk::sp_runtime::FixedU128 =
+		polkadot_sdk::sp_runtime::FixedU128::from_u32(4);
 	pub const FeeCollector: AccountId = 99;
 	/// Room for 8 deadlines of committees of 1 a block (and the backlog's update).
 	pub MaxHookWeight: Weight = {
@@ -189,6 +203,10 @@ impl pallet_inference::Config for Test {
 	type ExecutorOrigin = EnsureRoot<AccountId>;
 	type ExecutorFee = ExecutorFee;
 	type BaseFee = BaseFee;
+	type ResourceFailureFee = ResourceFailureFee;
+	type MaxSeatsPerBlock = MaxSeatsPerBlock;
+	type MaxCpuMillisPerBlock = MaxCpuMillisPerBlock;
+	type MaxFeeMultiplier = MaxFeeMultiplier;
 	type FeeCollector = FeeCollector;
 	type MaxExecutors = polkadot_sdk::frame_support::traits::ConstU32<16>;
 	type MaxCommittee = polkadot_sdk::frame_support::traits::ConstU32<7>;
@@ -259,6 +277,7 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	));
 	ext.execute_with(|| System::set_block_number(1));
 	COMPLETED.with(|c| c.borrow_mut().clear());
+	SETTLED.with(|s| s.borrow_mut().clear());
 	ext
 }
 
@@ -274,14 +293,35 @@ pub fn salt(executor: AccountId) -> [u8; 32] {
 	[executor as u8 ^ 0x5a; 32]
 }
 
+/// The key of job `job`.
+pub fn job_key(job: crate::JobId) -> crate::JobKey {
+	crate::Jobs::<Test>::get(job).expect("the job exists").key
+}
+
+/// A batch `call` signed by `executor`'s key as the pallet expects, sent at this block.
+fn signed<Items: Encode>(
+	kind: verity_primitives::inference::VoteKind,
+	executor: AccountId,
+	items: &Items,
+) -> (u64, polkadot_sdk::sp_core::sr25519::Signature) {
+	let sent_at = System::block_number();
+	let payload = Inference::vote_payload(kind, &executor, &executor_id(executor), sent_at, items);
+	(sent_at, key_pair(executor).sign(&payload))
+}
+
 /// `executor`'s commit of `outcome` for `job`, signed with its key.
 pub fn commit_call(executor: AccountId, job: crate::JobId, outcome: &Outcome) -> RuntimeCall {
-	let commitment = blake2_256(&(outcome.hash(), salt(executor), executor).encode());
-	let commits: crate::CommitsOf<Test> = vec![(job, commitment)].try_into().unwrap();
-	let signature = key_pair(executor).sign(&(b"verity/commit", executor, &commits).encode());
+	let key = job_key(job);
+	let commitment = crate::commitment_of(&outcome.hash(), &salt(executor), &executor, &key);
+	let commits: crate::CommitsOf<Test> =
+		vec![crate::CommitItem { job, key, commitment }].try_into().unwrap();
+	let (sent_at, signature) =
+		signed(verity_primitives::inference::VoteKind::Commit, executor, &commits);
 	RuntimeCall::Inference(crate::Call::commit_results {
 		executor,
+		signer: executor_id(executor),
 		commits,
+		sent_at,
 		signature: signature.into(),
 	})
 }
@@ -290,16 +330,20 @@ pub fn commit_call(executor: AccountId, job: crate::JobId, outcome: &Outcome) ->
 pub fn reveal_call(executor: AccountId, job: crate::JobId, outcome: &Outcome) -> RuntimeCall {
 	let reveals: crate::RevealsOf<Test> = vec![crate::RevealItem {
 		job,
+		key: job_key(job),
 		result_hash: outcome.hash(),
 		salt: salt(executor),
 		outcome: Some(outcome.encode().try_into().unwrap()),
 	}]
 	.try_into()
 	.unwrap();
-	let signature = key_pair(executor).sign(&(b"verity/reveal", executor, &reveals).encode());
+	let (sent_at, signature) =
+		signed(verity_primitives::inference::VoteKind::Reveal, executor, &reveals);
 	RuntimeCall::Inference(crate::Call::reveal_results {
 		executor,
+		signer: executor_id(executor),
 		reveals,
+		sent_at,
 		signature: signature.into(),
 	})
 }

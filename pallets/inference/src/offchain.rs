@@ -1,18 +1,26 @@
-//! The executor's off-chain worker: runs the jobs this node's `infr` keys are assigned, commits
-//! to their results, and reveals them once the reveal phase opens.
+//! The executor's off-chain worker: has the node run the jobs this node's `infr` keys are
+//! assigned, commits to their results, and reveals them once the reveal phase opens.
 //!
 //! For each executor whose key is in the local keystore, on each imported block:
-//! - every job of its committees in the commit phase that it has not committed to is run once
-//!   through the `inference` host functions (a lock in off-chain storage keeps overlapping
-//!   workers from running it twice); the outcome and a random salt are kept in off-chain
-//!   storage, and the commitments go out in `commit_results` batches;
+//! - every job of its committees in the commit phase that it has not committed to is started on
+//!   the node's inference queue ([`inference::start`], once per job key: the node runs it in
+//!   the background on its sandboxed workers, concurrently with other jobs) unless the node has
+//!   it already; a finished job's outcome and a random salt are kept in off-chain storage (set
+//!   once: a second worker finding it done uses what the first kept), and its commitment goes
+//!   out;
 //! - every job in the reveal phase that it committed to and has not revealed is revealed, in
-//!   `reveal_results` batches each declared at most [`REVEAL_BATCH_SHARE`] of a block.
+//!   `reveal_results` batches each declared at most [`REVEAL_BATCH_SHARE`] of a block;
+//! - then, until [`WORK_BUDGET_MS`] after it started, it polls the jobs still running and sends
+//!   each commitment as soon as its job is done: a slow job holds back no other vote.
 //!
 //! Votes go out [`SEND_DELAY_MS`] after the worker starts, so that the other validators have
-//! imported the block they depend on. A batch that does not make it into a block is sent again
-//! after [`RESEND_AFTER`] blocks. A job
-//! the node cannot run (no engine, model unavailable) is skipped: the member misses it.
+//! imported the block they depend on. An item not in a block after [`RESEND_AFTER`] blocks is
+//! sent again, replacing the earlier sending in the pool. A job the node cannot run (no engine,
+//! model unavailable) is skipped: the member misses it.
+//!
+//! Off-chain state is keyed by the job's key, never its number alone, so that after a
+//! reorganisation a job of the same number on the new fork is a new job here too. The state of
+//! jobs no longer on the executor's committees is removed.
 
 use super::*;
 use alloc::vec::Vec;
@@ -20,10 +28,10 @@ use codec::{Decode, Encode};
 use frame_support::traits::Get;
 use frame_system::{offchain::SubmitTransaction, pallet_prelude::BlockNumberFor};
 use polkadot_sdk::{
-	sp_core::offchain::Timestamp,
+	sp_core::offchain::Duration,
 	sp_io::{hashing::blake2_256, offchain},
 	sp_runtime::{
-		offchain::storage::{MutateStorageError, StorageRetrievalError, StorageValueRef},
+		offchain::storage::{StorageRetrievalError, StorageValueRef},
 		traits::Saturating,
 		Perbill, RuntimeAppPublic,
 	},
@@ -31,7 +39,7 @@ use polkadot_sdk::{
 use verity_primitives::{
 	canonical::Outcome,
 	executor::ExecutorId,
-	inference::{inference, OffchainEvent, VoteKind},
+	inference::{inference, JobRequest, JobStatus, OffchainEvent, VoteKind},
 	Tensor,
 };
 
@@ -45,6 +53,13 @@ pub const RESEND_AFTER: u32 = 1;
 /// enough for the next block's author, a slot (3 s) later, to include them.
 pub const SEND_DELAY_MS: u64 = 1_000;
 
+/// How long (ms) after it starts the worker keeps polling running jobs to send their
+/// commitments: most of a slot. The next block's worker picks up what is still running.
+pub const WORK_BUDGET_MS: u64 = 2_500;
+
+/// How often (ms) the worker polls the jobs still running.
+pub const POLL_EVERY_MS: u64 = 50;
+
 /// Most items of each kind (commits, reveals) one executor sends per block: 16 batches of
 /// `MaxBatch` items.
 pub const MAX_BATCHES: usize = 16;
@@ -54,21 +69,42 @@ pub const MAX_BATCHES: usize = 16;
 /// waits for the next block: smaller batches leave less of a block unused.
 pub const REVEAL_BATCH_SHARE: Perbill = Perbill::from_percent(3);
 
-/// How long (ms) the lock on running a job holds: longer than any inference (the engine stops
-/// one at its time limit) and most model downloads. A node stopped while holding it runs the job
-/// again once it lapses.
-pub const LOCK_LAPSES_AFTER_MS: u64 = 60_000;
+/// Most jobs with off-chain state kept per executor; past this, the oldest entries' state is
+/// dropped (their jobs are long past their windows).
+pub const MAX_TRACKED: usize = 16_384;
 
-/// What this node computed for a job: kept until the job is revealed.
-#[derive(Encode, Decode)]
-struct Computed {
-	outcome: Outcome,
-	salt: [u8; 32],
+/// Blocks after a job was last open on the executor's committees that its off-chain state is
+/// removed.
+pub const FORGET_AFTER: u32 = 50;
+
+/// What this node computed for a job: kept until the job leaves the executor's committees.
+#[derive(Clone, Encode, Decode)]
+pub(crate) struct Computed {
+	pub(crate) outcome: Outcome,
+	pub(crate) salt: [u8; 32],
 }
 
-/// The off-chain storage key of `kind` (commit, reveal, running, computed) for `job`.
-pub(crate) fn key(kind: &[u8], job: JobId, executor: &impl Encode) -> Vec<u8> {
-	(b"verity::inference::", kind, job, executor).encode()
+/// The off-chain storage key of `kind` (commit, reveal, computed) for the job of `job_key`.
+pub(crate) fn key(kind: &[u8], job_key: &JobKey, executor: &impl Encode) -> Vec<u8> {
+	(b"verity::inference::", kind, job_key, executor).encode()
+}
+
+/// The off-chain storage key of the jobs an executor has state for.
+fn tracked_key(executor: &impl Encode) -> Vec<u8> {
+	(b"verity::inference::tracked", executor).encode()
+}
+
+/// One executor's votes to send.
+struct Votes<T: Config> {
+	executor: T::AccountId,
+	id: ExecutorId,
+	commits: Vec<CommitItem>,
+	reveals: Vec<RevealItem<T::MaxOutputBytes>>,
+	/// Whether each commit and reveal was sent before.
+	commits_resent: Vec<bool>,
+	reveals_resent: Vec<bool>,
+	/// Jobs running on the node, to poll.
+	running: Vec<(JobId, JobKey)>,
 }
 
 impl<T: Config> Pallet<T> {
@@ -78,98 +114,217 @@ impl<T: Config> Pallet<T> {
 		if local.is_empty() {
 			return;
 		}
-		let send_from = offchain::timestamp().unix_millis().saturating_add(SEND_DELAY_MS);
-		for (executor, id) in Executors::<T>::get() {
-			if local.contains(&id) {
-				Self::serve(&executor, &id, now, send_from);
+		let started = offchain::timestamp();
+		let send_from = started.add(Duration::from_millis(SEND_DELAY_MS));
+		let until = started.add(Duration::from_millis(WORK_BUDGET_MS));
+		let mut work: Vec<Votes<T>> = Executors::<T>::get()
+			.into_iter()
+			.filter(|(_, id)| local.contains(id))
+			.map(|(executor, id)| Self::gather(executor, id, now))
+			.collect();
+		if work.iter().any(|w| !w.commits.is_empty() || !w.reveals.is_empty()) {
+			offchain::sleep_until(send_from);
+		}
+		for votes in &mut work {
+			Self::send_votes(votes, now);
+		}
+		// Send each commitment as soon as its job is done.
+		while work.iter().any(|w| !w.running.is_empty()) && offchain::timestamp() < until {
+			offchain::sleep_until(offchain::timestamp().add(Duration::from_millis(POLL_EVERY_MS)));
+			for votes in &mut work {
+				Self::collect_finished(votes, now);
+				if !votes.commits.is_empty() {
+					offchain::sleep_until(send_from);
+					Self::send_votes(votes, now);
+				}
 			}
 		}
 	}
 
-	fn serve(executor: &T::AccountId, id: &ExecutorId, now: BlockNumberFor<T>, send_from: u64) {
-		let max = (T::MaxBatch::get() as usize).max(1);
-		let most = max.saturating_mul(MAX_BATCHES);
-		// As many reveals a batch as fit their share of a block (at least one).
-		let share = REVEAL_BATCH_SHARE * T::BlockWeights::get().max_block;
-		let max_reveals =
-			(1..=max).rev().find(|n| Self::reveal_weight(*n as u32).all_lte(share)).unwrap_or(1);
-		let mut commits = Vec::new();
-		let mut reveals = Vec::new();
-		// Whether each item was sent before.
-		let (mut commits_resent, mut reveals_resent) = (Vec::new(), Vec::new());
-		for job_id in PendingByExecutor::<T>::iter_key_prefix(executor) {
+	/// What `executor` has to send for block `now`, and the jobs it waits for; starts the jobs
+	/// the node is not running yet and drops the state of jobs it is done with.
+	fn gather(executor: T::AccountId, id: ExecutorId, now: BlockNumberFor<T>) -> Votes<T> {
+		let most = (T::MaxBatch::get() as usize).max(1).saturating_mul(MAX_BATCHES);
+		let mut votes = Votes::<T> {
+			executor,
+			id,
+			commits: Vec::new(),
+			reveals: Vec::new(),
+			commits_resent: Vec::new(),
+			reveals_resent: Vec::new(),
+			running: Vec::new(),
+		};
+		let executor: T::AccountId = votes.executor.clone();
+		let mut open = Vec::new();
+		for job_id in PendingByExecutor::<T>::iter_key_prefix(&executor) {
 			let Some(job) = Jobs::<T>::get(job_id) else { continue };
-			let Some(index) = job.committee.iter().position(|m| m == executor) else { continue };
+			let Some(index) = job.committee.iter().position(|m| *m == executor) else { continue };
+			open.push((job_id, job.key));
 			match job.phase {
-				Phase::Commit if job.commits[index].is_none() && commits.len() < most => {
-					let Some(resend) = Self::due_to_send(b"commit", job_id, executor, now) else {
+				Phase::Commit if job.commits[index].is_none() => {
+					if let Some(computed) = Self::computed(&job.key, &executor) {
+						if votes.commits.len() < most {
+							Self::queue_commit(&mut votes, job_id, &job.key, &computed, now);
+						}
 						continue;
-					};
-					if let Some(computed) = Self::compute(job_id, &job, executor) {
-						let commitment = blake2_256(
-							&(computed.outcome.hash(), computed.salt, executor.clone()).encode(),
-						);
-						commits.push((job_id, commitment));
-						commits_resent.push(resend);
-					} else {
-						// Not run (yet): not sent either, so a later try is not a resend.
-						StorageValueRef::persistent(&key(b"commit", job_id, executor)).clear();
+					}
+					match inference::poll(job.key) {
+						JobStatus::Done(outcome) => {
+							let computed = Self::keep_computed(&job.key, &executor, outcome);
+							if votes.commits.len() < most {
+								Self::queue_commit(&mut votes, job_id, &job.key, &computed, now);
+							}
+						},
+						JobStatus::Pending => votes.running.push((job_id, job.key)),
+						JobStatus::Unknown => {
+							if Self::start(job_id, &job) {
+								votes.running.push((job_id, job.key));
+							}
+						},
+						JobStatus::Unavailable(e) => {
+							log::debug!(
+								target: LOG_TARGET,
+								"job {job_id}: the node cannot run it ({e:?})"
+							);
+						},
 					}
 				},
 				Phase::Reveal
 					if job.commits[index].is_some()
 						&& job.reveals[index] == RevealSlot::Pending
-						&& reveals.len() < most =>
+						&& votes.reveals.len() < most =>
 				{
-					let Some(resend) = Self::due_to_send(b"reveal", job_id, executor, now) else {
+					let Some(computed) = Self::computed(&job.key, &executor) else { continue };
+					let Some(resend) = Self::due_to_send(b"reveal", &job.key, &executor, now)
+					else {
 						continue;
 					};
-					if let Some(computed) = Self::computed(job_id, executor) {
-						reveals_resent.push(resend);
-						// The result hash is `blake2_256` of this encoding (`Outcome::hash`).
-						let encoded = computed.outcome.encode();
-						reveals.push(RevealItem {
-							job: job_id,
-							result_hash: blake2_256(&encoded),
-							salt: computed.salt,
-							outcome: encoded.try_into().ok(),
-						});
-					}
+					votes.reveals_resent.push(resend);
+					// The result hash is `blake2_256` of this encoding (`Outcome::hash`).
+					let encoded = computed.outcome.encode();
+					votes.reveals.push(RevealItem {
+						job: job_id,
+						key: job.key,
+						result_hash: blake2_256(&encoded),
+						salt: computed.salt,
+						outcome: encoded.try_into().ok(),
+					});
 				},
 				_ => {},
 			}
 		}
-		if !commits.is_empty() || !reveals.is_empty() {
-			offchain::sleep_until(Timestamp::from_unix_millis(send_from));
+		Self::forget_finished(&executor, &open, now);
+		votes
+	}
+
+	/// Starts `job` on the node's queue; whether it runs now.
+	fn start(job_id: JobId, job: &Job<T>) -> bool {
+		let Some(inputs) = JobInputs::<T>::get(job_id)
+			.and_then(|bytes| Vec::<Tensor>::decode(&mut &bytes[..]).ok())
+		else {
+			return false;
+		};
+		let request = JobRequest {
+			key: job.key,
+			model: job.model.id,
+			inputs,
+			output_decimals: job.model.output_decimals,
+			limits: job.model.limits,
+		};
+		match inference::start(request) {
+			Ok(()) => true,
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "job {job_id}: cannot start it: {e:?}");
+				false
+			},
 		}
+	}
+
+	/// Polls the jobs `votes` waits for and queues the commitments of those done.
+	fn collect_finished(votes: &mut Votes<T>, now: BlockNumberFor<T>) {
+		let running = core::mem::take(&mut votes.running);
+		for (job_id, job_key) in running {
+			match inference::poll(job_key) {
+				JobStatus::Pending => votes.running.push((job_id, job_key)),
+				JobStatus::Done(outcome) => {
+					let computed = Self::keep_computed(&job_key, &votes.executor, outcome);
+					Self::queue_commit(votes, job_id, &job_key, &computed, now);
+				},
+				JobStatus::Unknown | JobStatus::Unavailable(_) => {},
+			}
+		}
+	}
+
+	fn queue_commit(
+		votes: &mut Votes<T>,
+		job_id: JobId,
+		job_key: &JobKey,
+		computed: &Computed,
+		now: BlockNumberFor<T>,
+	) {
+		let Some(resend) = Self::due_to_send(b"commit", job_key, &votes.executor, now) else {
+			return;
+		};
+		let commitment =
+			commitment_of(&computed.outcome.hash(), &computed.salt, &votes.executor, job_key);
+		votes.commits.push(CommitItem { job: job_id, key: *job_key, commitment });
+		votes.commits_resent.push(resend);
+	}
+
+	/// Sends the votes queued in `votes`, in batches, and empties the queues.
+	fn send_votes(votes: &mut Votes<T>, now: BlockNumberFor<T>) {
+		let max = (T::MaxBatch::get() as usize).max(1);
+		// As many reveals a batch as fit their share of a block (at least one).
+		let share = REVEAL_BATCH_SHARE * T::BlockWeights::get().max_block;
+		let max_reveals =
+			(1..=max).rev().find(|n| Self::reveal_weight(*n as u32).all_lte(share)).unwrap_or(1);
+		let commits = core::mem::take(&mut votes.commits);
+		let commits_resent = core::mem::take(&mut votes.commits_resent);
 		for (batch, resent) in commits.chunks(max).zip(commits_resent.chunks(max)) {
+			// `chunks(max)` of `MaxBatch` at most. qed
 			let commits: CommitsOf<T> = batch.to_vec().try_into().unwrap_or_default();
-			let payload = (b"verity/commit", executor, &commits).encode();
-			if let Some(signature) = id.sign(&payload) {
-				let call = Call::commit_results { executor: executor.clone(), commits, signature };
+			let payload =
+				Self::vote_payload(VoteKind::Commit, &votes.executor, &votes.id, now, &commits);
+			if let Some(signature) = votes.id.sign(&payload) {
+				let call = Call::commit_results {
+					executor: votes.executor.clone(),
+					signer: votes.id.clone(),
+					commits,
+					sent_at: now,
+					signature,
+				};
 				Self::send(call, VoteKind::Commit, batch.len() as u32, resent);
 			}
 		}
+		let reveals = core::mem::take(&mut votes.reveals);
+		let reveals_resent = core::mem::take(&mut votes.reveals_resent);
 		for (batch, resent) in reveals.chunks(max_reveals).zip(reveals_resent.chunks(max_reveals)) {
 			let reveals: RevealsOf<T> = batch.to_vec().try_into().unwrap_or_default();
-			let payload = (b"verity/reveal", executor, &reveals).encode();
-			if let Some(signature) = id.sign(&payload) {
-				let call = Call::reveal_results { executor: executor.clone(), reveals, signature };
+			let payload =
+				Self::vote_payload(VoteKind::Reveal, &votes.executor, &votes.id, now, &reveals);
+			if let Some(signature) = votes.id.sign(&payload) {
+				let call = Call::reveal_results {
+					executor: votes.executor.clone(),
+					signer: votes.id.clone(),
+					reveals,
+					sent_at: now,
+					signature,
+				};
 				Self::send(call, VoteKind::Reveal, batch.len() as u32, resent);
 			}
 		}
 	}
 
-	/// Whether to send an item for `job`: `None` if it was sent less than [`RESEND_AFTER`]
-	/// blocks ago, else `Some(resend)`, `resend` telling whether it was sent before (and so did
-	/// not make it into a block). Marks it sent at `now`.
+	/// Whether to send an item for the job of `job_key`: `None` if it was sent less than
+	/// [`RESEND_AFTER`] blocks ago, else `Some(resend)`, `resend` telling whether it was sent
+	/// before (and so did not make it into a block). Marks it sent at `now`.
 	fn due_to_send(
 		kind: &[u8],
-		job: JobId,
+		job_key: &JobKey,
 		executor: &T::AccountId,
 		now: BlockNumberFor<T>,
 	) -> Option<bool> {
-		let sent_key = key(kind, job, executor);
+		let sent_key = key(kind, job_key, executor);
 		let sent = StorageValueRef::persistent(&sent_key);
 		let mut resend = false;
 		let result = sent.mutate(
@@ -185,45 +340,74 @@ impl<T: Config> Pallet<T> {
 		result.is_ok().then_some(resend)
 	}
 
-	/// The job's outcome and salt: computed once (under a lock) and kept in off-chain storage.
-	fn compute(job_id: JobId, job: &Job<T>, executor: &T::AccountId) -> Option<Computed> {
-		if let Some(computed) = Self::computed(job_id, executor) {
-			return Some(computed);
-		}
-		// Decoded before taking the lock, so that no early return leaves it held.
-		let inputs = Vec::<Tensor>::decode(&mut &JobInputs::<T>::get(job_id)?[..]).ok()?;
-		// The lock holds the time (ms) it lapses at, so that a node stopped while running a job
-		// runs it again after a restart.
-		let running_key = key(b"running", job_id, executor);
-		let running = StorageValueRef::persistent(&running_key);
-		let now_ms = offchain::timestamp().unix_millis();
-		let claimed =
-			running.mutate(|until: Result<Option<u64>, StorageRetrievalError>| match until {
-				Ok(Some(until)) if now_ms < until => Err(()),
-				_ => Ok(now_ms.saturating_add(LOCK_LAPSES_AFTER_MS)),
+	/// Keeps `outcome` with a new random salt as what this node computed for the job, unless
+	/// another worker kept one first: then that one, so that every commitment and reveal sent
+	/// for the job uses the same salt.
+	pub(crate) fn keep_computed(
+		job_key: &JobKey,
+		executor: &T::AccountId,
+		outcome: Outcome,
+	) -> Computed {
+		let stored_key = key(b"computed", job_key, executor);
+		let stored = StorageValueRef::persistent(&stored_key);
+		let fresh = Computed { outcome, salt: offchain::random_seed() };
+		let kept =
+			stored.mutate(|old: Result<Option<Computed>, StorageRetrievalError>| match old {
+				Ok(Some(existing)) => Err(existing),
+				_ => Ok(fresh.clone()),
 			});
-		if let Err(MutateStorageError::ValueFunctionFailed(())) = claimed {
-			return None;
+		match kept {
+			Ok(computed) => computed,
+			Err(polkadot_sdk::sp_runtime::offchain::storage::MutateStorageError::ValueFunctionFailed(
+				existing,
+			)) => existing,
+			Err(_) => fresh,
 		}
-		let result = inference::run(job.model.id, inputs, job.model.output_decimals);
-		running.set(&0u64);
-		let outcome = match result {
-			Ok(outcome) => outcome,
-			Err(e) => {
-				log::warn!(target: "verity::inference", "job {job_id}: cannot run: {e:?}");
-				return None;
-			},
-		};
-		let computed = Computed { outcome, salt: offchain::random_seed() };
-		let stored_key = key(b"computed", job_id, executor);
-		StorageValueRef::persistent(&stored_key).set(&computed);
-		Some(computed)
 	}
 
-	/// What this node computed for `job` as `executor`, if it has run it.
-	fn computed(job_id: JobId, executor: &T::AccountId) -> Option<Computed> {
-		let stored_key = key(b"computed", job_id, executor);
+	/// What this node computed for the job of `job_key` as `executor`, if it has.
+	pub(crate) fn computed(job_key: &JobKey, executor: &T::AccountId) -> Option<Computed> {
+		let stored_key = key(b"computed", job_key, executor);
 		StorageValueRef::persistent(&stored_key).get::<Computed>().ok().flatten()
+	}
+
+	/// Tracks the jobs `executor` has open now (`open`), and removes the off-chain state of
+	/// those it tracked that have not been open for [`FORGET_AFTER`] blocks: finished, or on a
+	/// fork the chain left (a short fork may come back, hence the wait).
+	fn forget_finished(executor: &T::AccountId, open: &[(JobId, JobKey)], now: BlockNumberFor<T>) {
+		let tracked_key = tracked_key(executor);
+		let tracked = StorageValueRef::persistent(&tracked_key);
+		let before: Vec<(JobId, JobKey, BlockNumberFor<T>)> =
+			tracked.get().ok().flatten().unwrap_or_default();
+		let forget_before = now.saturating_sub(FORGET_AFTER.into());
+		let mut kept: Vec<(JobId, JobKey, BlockNumberFor<T>)> = Vec::with_capacity(before.len());
+		for (job_id, job_key, seen) in &before {
+			if open.iter().any(|(_, k)| k == job_key) {
+				continue;
+			}
+			if *seen < forget_before {
+				Self::clear_state(job_key, executor);
+			} else {
+				kept.push((*job_id, *job_key, *seen));
+			}
+		}
+		kept.extend(open.iter().map(|(id, k)| (*id, *k, now)));
+		if kept.len() > MAX_TRACKED {
+			// Oldest first: their windows closed long ago.
+			kept.sort_by_key(|(id, _, seen)| (*seen, *id));
+			for (_, job_key, _) in kept.drain(..kept.len() - MAX_TRACKED) {
+				Self::clear_state(&job_key, executor);
+			}
+		}
+		if kept != before {
+			tracked.set(&kept);
+		}
+	}
+
+	fn clear_state(job_key: &JobKey, executor: &T::AccountId) {
+		for kind in [&b"commit"[..], b"reveal", b"computed"] {
+			StorageValueRef::persistent(&key(kind, job_key, executor)).clear();
+		}
 	}
 
 	/// Sends a batch of `items` votes, `resent` telling which were sent before, and tells the
@@ -237,7 +421,7 @@ impl<T: Config> Pallet<T> {
 		if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_ok() {
 			inference::note(OffchainEvent::Submitted { kind, items });
 		} else {
-			log::warn!(target: "verity::inference", "the transaction pool refused a {kind:?} batch");
+			log::warn!(target: LOG_TARGET, "the transaction pool refused a {kind:?} batch");
 			inference::note(OffchainEvent::Refused { kind, items });
 		}
 	}

@@ -4,23 +4,26 @@
 
 use crate::{
 	mock::*,
-	offchain::{key, LOCK_LAPSES_AFTER_MS, RESEND_AFTER},
+	offchain::{key, FORGET_AFTER, RESEND_AFTER},
 	pallet::*,
 	JobId, Phase, RevealSlot,
 };
-use codec::{Decode, Encode};
+use codec::Decode;
 use polkadot_sdk::{
 	frame_support::traits::{Authorize, Hooks},
 	frame_system::RawOrigin,
 	sp_core::offchain::{
-		testing::{OffchainState, PoolState, TestOffchainExt, TestTransactionPoolExt},
-		OffchainDbExt, OffchainWorkerExt, StorageKind, Timestamp, TransactionPoolExt,
+		testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, StorageKind, TransactionPoolExt,
 	},
-	sp_io::{self, hashing::blake2_256},
+	sp_io,
 	sp_runtime::{traits::Dispatchable, transaction_validity::TransactionSource},
 };
 use std::sync::Arc;
-use verity_engine::{host::EngineHost, Engine, EngineConfig, ModelSource, ModelStore};
+use verity_engine::{
+	host::EngineHost, Backend, Engine, EngineConfig, InferenceService, ModelSource, ModelStore,
+	ServiceConfig,
+};
 use verity_primitives::{
 	executor::KEY_TYPE,
 	inference::InferenceExt,
@@ -34,16 +37,17 @@ const LOCAL: AccountId = 11;
 struct Node {
 	ext: sp_io::TestExternalities,
 	pool: Arc<parking_lot::RwLock<PoolState>>,
-	offchain: Arc<parking_lot::RwLock<OffchainState>>,
 	engine: Arc<Engine>,
 	store: Arc<ModelStore>,
+	service: InferenceService,
 	_dir: tempfile::TempDir,
 }
 
-/// A node with `LOCAL`'s key, the engine and a model store holding `linear_regressor`.
+/// A node with `LOCAL`'s key, the engine's queue (running in this process) and a model store
+/// holding `linear_regressor`.
 fn node() -> Node {
 	let mut ext = new_test_ext();
-	let (offchain, offchain_state) = TestOffchainExt::new();
+	let (offchain, _state) = TestOffchainExt::new();
 	ext.register_extension(OffchainWorkerExt::new(offchain.clone()));
 	ext.register_extension(OffchainDbExt::new(offchain));
 	let (pool, pool_state) = TestTransactionPoolExt::new();
@@ -55,14 +59,36 @@ fn node() -> Node {
 		Engine::new(EngineConfig::default())
 			.expect("ONNX Runtime 1.31.1 loads (run scripts/setup.sh, or set ORT_DYLIB_PATH)"),
 	);
-	let host = EngineHost::new(Some(engine.clone()), store.clone() as Arc<dyn ModelSource>);
+	let service = InferenceService::start(
+		ServiceConfig::default(),
+		Backend::InProcess(engine.clone()),
+		store.clone() as Arc<dyn ModelSource>,
+		None,
+	)
+	.unwrap();
+	let host = EngineHost::new(Some(service.clone()));
 	ext.register_extension(InferenceExt::new(Arc::new(host)));
 	ext.execute_with(|| {
 		let seed = format!("0x{}", "0b".repeat(32));
 		let public = sp_io::crypto::sr25519_generate(KEY_TYPE, Some(seed.into_bytes()));
 		assert_eq!(verity_primitives::executor::ExecutorId::from(public), executor_id(LOCAL));
 	});
-	Node { ext, pool: pool_state, offchain: offchain_state, engine, store, _dir: dir }
+	Node { ext, pool: pool_state, engine, store, service, _dir: dir }
+}
+
+/// The off-chain worker for `block`, then, once the node's queue is idle, a second one for the
+/// same block (as overlapping workers do): together they send what the block calls for, however
+/// fast the queue ran. (The test externalities' clock moves only when the worker sleeps, so one
+/// worker alone may poll to its budget's end before a real job finishes.)
+fn work(service: &InferenceService, block: u64) {
+	System::set_block_number(block);
+	Inference::offchain_worker(block);
+	let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+	while service.pending() > 0 {
+		assert!(std::time::Instant::now() < until, "the queue stays busy");
+		std::thread::sleep(std::time::Duration::from_millis(5));
+	}
+	Inference::offchain_worker(block);
 }
 
 fn linear_inputs(scale: f32) -> Vec<Tensor> {
@@ -121,26 +147,30 @@ fn the_worker_runs_its_job_once_commits_then_reveals_the_engines_result() {
 	let expected = engine_outcome(&node, &inputs);
 	let runs_before = node.engine.stats().runs.load(std::sync::atomic::Ordering::Relaxed);
 	let pool = node.pool.clone();
+	let service = node.service.clone();
 	node.ext.execute_with(|| {
 		let job = submit(linear_model(), inputs.clone());
-		Inference::offchain_worker(1);
-		// Overlapping workers on the same block send nothing more.
-		Inference::offchain_worker(1);
+		let job_key = Jobs::<Test>::get(job).unwrap().key;
+		// Overlapping workers on the same block send one commit between them.
+		work(&service, 1);
 		let sent = take_sent(&pool);
 		assert_eq!(sent.len(), 1);
-		let crate::Call::commit_results { executor, commits, .. } = sent[0].clone() else {
+		let crate::Call::commit_results { executor, commits, sent_at, .. } = sent[0].clone() else {
 			panic!("a commit batch, not {:?}", sent[0]);
 		};
-		assert_eq!((executor, commits.len(), commits[0].0), (LOCAL, 1, job));
-		let commitment = commits[0].1;
+		assert_eq!(
+			(executor, commits.len(), commits[0].job, commits[0].key),
+			(LOCAL, 1, job, job_key)
+		);
+		assert_eq!(sent_at, 1);
+		let commitment = commits[0].commitment;
 		include(sent[0].clone());
 		for member in committee(job).into_iter().filter(|m| *m != LOCAL) {
 			commit_as(member, job, &expected);
 		}
 		assert!(matches!(Jobs::<Test>::get(job).unwrap().phase, Phase::Reveal));
 
-		System::set_block_number(2);
-		Inference::offchain_worker(2);
+		work(&service, 2);
 		let sent = take_sent(&pool);
 		assert_eq!(sent.len(), 1);
 		let crate::Call::reveal_results { executor, reveals, .. } = sent[0].clone() else {
@@ -151,50 +181,58 @@ fn the_worker_runs_its_job_once_commits_then_reveals_the_engines_result() {
 		assert_eq!(reveal.result_hash, expected.hash(), "the engine's result, canonically");
 		let outcome = Outcome::decode(&mut &reveal.outcome.as_ref().unwrap()[..]).unwrap();
 		assert_eq!(outcome, expected);
-		assert_eq!(blake2_256(&(reveal.result_hash, reveal.salt, LOCAL).encode()), commitment);
+		assert_eq!(commitment_of(&reveal.result_hash, &reveal.salt, &LOCAL, &job_key), commitment);
 		include(sent[0].clone());
 		for member in committee(job).into_iter().filter(|m| *m != LOCAL) {
 			reveal_as(member, job, &expected);
 		}
-		let job = Jobs::<Test>::get(job).unwrap();
-		assert!(matches!(job.phase, Phase::Completed));
-		assert_eq!(job.result.unwrap().result_hash, Some(expected.hash()));
-		assert!(job.reveals.iter().all(|r| matches!(r, RevealSlot::Revealed(_))));
+		let finished = Jobs::<Test>::get(job).unwrap();
+		assert!(matches!(finished.phase, Phase::Completed));
+		assert_eq!(finished.result.unwrap().result_hash, Some(expected.hash()));
+		assert!(finished.reveals.iter().all(|r| matches!(r, RevealSlot::Revealed(_))));
 
-		// Nothing is left to send for a finished job.
-		System::set_block_number(10);
-		Inference::offchain_worker(10);
+		// Nothing is left to send for a finished job, and its off-chain state goes once it has
+		// been closed long enough.
+		work(&service, 10);
 		assert!(take_sent(&pool).is_empty());
+		assert!(Inference::computed(&job_key, &LOCAL).is_some());
+		work(&service, 11 + FORGET_AFTER as u64);
+		assert!(Inference::computed(&job_key, &LOCAL).is_none(), "the job's state is removed");
+		let sent_marker = key(b"commit", &job_key, &LOCAL);
+		assert!(sp_io::offchain::local_storage_get(StorageKind::PERSISTENT, &sent_marker).is_none());
 	});
 	let runs = node.engine.stats().runs.load(std::sync::atomic::Ordering::Relaxed) - runs_before;
-	assert_eq!(runs, 1, "the worker ran the job once");
+	assert_eq!(runs, 1, "the node ran the job once");
 }
 
 #[test]
 fn a_commit_that_does_not_reach_a_block_is_sent_again_with_the_same_commitment() {
 	let mut node = node();
 	let pool = node.pool.clone();
+	let service = node.service.clone();
 	node.ext.execute_with(|| {
 		let job = submit(linear_model(), linear_inputs(2.0));
-		Inference::offchain_worker(1);
+		work(&service, 1);
 		let first = take_sent(&pool);
 		assert_eq!(first.len(), 1);
 		for block in 2..1 + RESEND_AFTER as u64 {
-			System::set_block_number(block);
-			Inference::offchain_worker(block);
+			work(&service, block);
 			assert!(take_sent(&pool).is_empty(), "block {block}: too early to resend");
 		}
 		let block = 1 + RESEND_AFTER as u64;
-		System::set_block_number(block);
-		Inference::offchain_worker(block);
+		work(&service, block);
 		let again = take_sent(&pool);
 		assert_eq!(again.len(), 1, "resent at block {block}");
-		let commits = |call: &crate::Call<Test>| match call {
-			crate::Call::commit_results { commits, .. } => commits.clone(),
+		let sent = |call: &crate::Call<Test>| match call {
+			crate::Call::commit_results { commits, sent_at, .. } => (commits.clone(), *sent_at),
 			other => panic!("a commit batch, not {other:?}"),
 		};
-		assert_eq!(commits(&again[0]), commits(&first[0]));
-		assert_eq!(commits(&first[0])[0].0, job);
+		let ((first_commits, first_at), (again_commits, again_at)) =
+			(sent(&first[0]), sent(&again[0]));
+		assert_eq!(again_commits, first_commits);
+		assert_eq!(first_commits[0].job, job);
+		// Sent later, it replaces the first sending in the pool.
+		assert!(again_at > first_at);
 	});
 }
 
@@ -202,6 +240,7 @@ fn a_commit_that_does_not_reach_a_block_is_sent_again_with_the_same_commitment()
 fn a_job_whose_model_the_node_cannot_get_is_missed_and_the_others_are_served() {
 	let mut node = node();
 	let pool = node.pool.clone();
+	let service = node.service.clone();
 	node.ext.execute_with(|| {
 		// The mock's MODEL exists on chain but is in no store this node can reach.
 		let lacking = NextJobId::<Test>::get();
@@ -214,46 +253,75 @@ fn a_job_whose_model_the_node_cannot_get_is_missed_and_the_others_are_served() {
 		)
 		.unwrap();
 		let served = submit(linear_model(), linear_inputs(0.5));
-		Inference::offchain_worker(1);
+		work(&service, 1);
 		let sent = take_sent(&pool);
 		assert_eq!(sent.len(), 1);
 		let crate::Call::commit_results { commits, .. } = &sent[0] else { panic!() };
-		assert_eq!(commits.iter().map(|c| c.0).collect::<Vec<_>>(), vec![served]);
-		// It is tried again on the next block (not marked as sent), and still skipped; the
-		// served job's commit, not in a block yet, is sent again.
-		System::set_block_number(2);
-		Inference::offchain_worker(2);
+		assert_eq!(commits.iter().map(|c| c.job).collect::<Vec<_>>(), vec![served]);
+		// Still skipped on the next block; the served job's commit, not in a block yet, is sent
+		// again.
+		work(&service, 2);
 		let sent = take_sent(&pool);
 		assert_eq!(sent.len(), 1);
 		let crate::Call::commit_results { commits, .. } = &sent[0] else { panic!() };
-		assert_eq!(commits.iter().map(|c| c.0).collect::<Vec<_>>(), vec![served]);
+		assert_eq!(commits.iter().map(|c| c.job).collect::<Vec<_>>(), vec![served]);
 		assert!(Jobs::<Test>::get(lacking).unwrap().commits.iter().all(|c| c.is_none()));
 	});
 }
 
 #[test]
-fn a_run_lock_left_by_a_stopped_node_lapses_and_the_job_is_run() {
+fn a_second_worker_finding_the_job_done_keeps_the_first_ones_salt() {
 	let mut node = node();
 	let pool = node.pool.clone();
-	let offchain = node.offchain.clone();
-	offchain.write().timestamp = Timestamp::from_unix_millis(1_000_000);
+	let service = node.service.clone();
 	node.ext.execute_with(|| {
 		let job = submit(linear_model(), linear_inputs(3.0));
-		// A node killed while running the job left its lock behind.
-		let lock = key(b"running", job, &LOCAL);
-		let until = 1_000_000 + LOCK_LAPSES_AFTER_MS / 2;
-		sp_io::offchain::local_storage_set(StorageKind::PERSISTENT, &lock, &until.encode());
-		Inference::offchain_worker(1);
-		assert!(take_sent(&pool).is_empty(), "the lock still holds");
+		let job_key = Jobs::<Test>::get(job).unwrap().key;
+		work(&service, 1);
+		let first = take_sent(&pool);
+		let kept = Inference::computed(&job_key, &LOCAL).expect("kept");
+		// Another worker that polled the same finished job (an overlapping one, or one after a
+		// restart) keeps what the first kept, not a salt of its own.
+		let second = Inference::keep_computed(&job_key, &LOCAL, kept.outcome.clone());
+		assert_eq!(second.salt, kept.salt);
+		work(&service, 3);
+		let again = take_sent(&pool);
+		let commitment = |calls: &[crate::Call<Test>]| match &calls[0] {
+			crate::Call::commit_results { commits, .. } => commits[0].commitment,
+			other => panic!("a commit batch, not {other:?}"),
+		};
+		assert_eq!(commitment(&again), commitment(&first));
+	});
+}
 
-		offchain.write().timestamp = Timestamp::from_unix_millis(until + 1);
-		System::set_block_number(2);
-		Inference::offchain_worker(2);
+#[test]
+fn the_same_job_number_on_another_fork_is_run_as_another_job() {
+	let mut node = node();
+	let pool = node.pool.clone();
+	let service = node.service.clone();
+	let expected = engine_outcome(&node, &linear_inputs(-4.0));
+	node.ext.execute_with(|| {
+		let job = submit(linear_model(), linear_inputs(1.0));
+		let old_key = Jobs::<Test>::get(job).unwrap().key;
+		work(&service, 1);
+		let old = Inference::computed(&old_key, &LOCAL).expect("computed").outcome;
+		assert_eq!(take_sent(&pool).len(), 1);
+		// A reorganisation: block 1 replaced by one whose job 0 has other inputs.
+		let _ = Jobs::<Test>::take(job);
+		NextJobId::<Test>::put(job);
+		System::set_block_number(1);
+		System::set_parent_hash([9; 32].into());
+		let again = submit(linear_model(), linear_inputs(-4.0));
+		assert_eq!(again, job);
+		let new_key = Jobs::<Test>::get(job).unwrap().key;
+		assert_ne!(new_key, old_key);
+		work(&service, 2);
 		let sent = take_sent(&pool);
-		assert_eq!(sent.len(), 1, "the lapsed lock is taken over");
-		assert!(
-			matches!(&sent[0], crate::Call::commit_results { commits, .. } if commits[0].0 == job)
-		);
+		let crate::Call::commit_results { commits, .. } = &sent[0] else { panic!() };
+		assert_eq!(commits[0].key, new_key);
+		let new = Inference::computed(&new_key, &LOCAL).expect("computed for the new job").outcome;
+		assert_ne!(new, old, "the new job's own result, not the old one's");
+		assert_eq!(new, expected);
 	});
 }
 

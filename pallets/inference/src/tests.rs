@@ -1,6 +1,6 @@
 //! The jobs pallet against the mock runtime: every path a job can take, and its fees.
 
-use crate::{mock::*, pallet::*, quorum, Error, Event, FailureReason, JobId, Phase};
+use crate::{mock::*, pallet::*, quorum, CommitItem, Error, Event, FailureReason, JobId, Phase};
 use codec::Encode;
 use polkadot_sdk::{
 	frame_support::{
@@ -13,6 +13,7 @@ use polkadot_sdk::{
 };
 use verity_primitives::{
 	canonical::{CanonicalData, CanonicalTensor, ErrorCode, Outcome},
+	inference::VoteKind,
 	tensor::{tensor, DType},
 };
 
@@ -317,19 +318,44 @@ fn non_members_bad_signatures_and_duplicate_commits_are_refused() {
 			Err(InvalidTransaction::BadSigner)
 		);
 		assert_eq!(submit_unsigned(commit_call(77, job, &out)), Err(InvalidTransaction::BadSigner));
-		// Signed with another member's key.
-		let RuntimeCall::Inference(crate::Call::commit_results { commits, .. }) =
+		// Signed with another member's key, claiming to be its own.
+		let RuntimeCall::Inference(crate::Call::commit_results { commits, sent_at, .. }) =
 			commit_call(members[0], job, &out)
 		else {
 			unreachable!()
 		};
-		let forged = key_pair(members[1]).sign(&(b"verity/commit", members[0], &commits).encode());
+		let payload = Inference::vote_payload(
+			VoteKind::Commit,
+			&members[0],
+			&executor_id(members[0]),
+			sent_at,
+			&commits,
+		);
+		let forged = key_pair(members[1]).sign(&payload);
 		let call = RuntimeCall::Inference(crate::Call::commit_results {
 			executor: members[0],
-			commits,
+			signer: executor_id(members[0]),
+			commits: commits.clone(),
+			sent_at,
 			signature: forged.into(),
 		});
 		assert_eq!(submit_unsigned(call), Err(InvalidTransaction::BadProof));
+		// Signed by another member's key, naming that key as the signer.
+		let payload = Inference::vote_payload(
+			VoteKind::Commit,
+			&members[0],
+			&executor_id(members[1]),
+			sent_at,
+			&commits,
+		);
+		let call = RuntimeCall::Inference(crate::Call::commit_results {
+			executor: members[0],
+			signer: executor_id(members[1]),
+			commits,
+			sent_at,
+			signature: key_pair(members[1]).sign(&payload).into(),
+		});
+		assert_eq!(submit_unsigned(call), Err(InvalidTransaction::BadSigner));
 		commit(members[0], job, &out);
 		assert_eq!(
 			submit_unsigned(commit_call(members[0], job, &out)),
@@ -340,7 +366,9 @@ fn non_members_bad_signatures_and_duplicate_commits_are_refused() {
 			Inference::commit_results(
 				RuntimeOrigin::signed(members[1]),
 				members[1],
+				executor_id(members[1]),
 				Default::default(),
+				1,
 				key_pair(members[1]).sign(b"x").into()
 			),
 			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
@@ -414,6 +442,7 @@ fn submissions_are_checked() {
 	new_test_ext().execute_with(|| {
 		let submit = |who, model, inputs, k, max| {
 			Inference::submit_job(RuntimeOrigin::signed(who), model, inputs, k, max)
+				.map_err(|e| e.error)
 		};
 		assert_noop!(submit(REQUESTER, [9; 32], inputs(), 3, 1_000), Error::<Test>::ModelNotFound);
 		assert_noop!(
@@ -506,14 +535,33 @@ fn deadlines_beyond_the_hooks_weight_wait_for_the_next_block_oldest_first() {
 	});
 }
 
+/// `executor`'s batch of commitments `[9; 32]` for `jobs` (a job that does not exist gets a
+/// zero key), signed at this block.
 fn commit_batch_call(executor: AccountId, jobs: &[JobId]) -> RuntimeCall {
-	let commits: CommitsOf<Test> =
-		jobs.iter().map(|j| (*j, [9u8; 32])).collect::<Vec<_>>().try_into().unwrap();
-	let signature = key_pair(executor).sign(&(b"verity/commit", executor, &commits).encode());
+	let commits: CommitsOf<Test> = jobs
+		.iter()
+		.map(|j| CommitItem {
+			job: *j,
+			key: Jobs::<Test>::get(j).map(|job| job.key).unwrap_or_default(),
+			commitment: [9u8; 32],
+		})
+		.collect::<Vec<_>>()
+		.try_into()
+		.unwrap();
+	let sent_at = System::block_number();
+	let payload = Inference::vote_payload(
+		VoteKind::Commit,
+		&executor,
+		&executor_id(executor),
+		sent_at,
+		&commits,
+	);
 	RuntimeCall::Inference(crate::Call::commit_results {
 		executor,
+		signer: executor_id(executor),
 		commits,
-		signature: signature.into(),
+		sent_at,
+		signature: key_pair(executor).sign(&payload).into(),
 	})
 }
 
@@ -639,4 +687,366 @@ fn the_executor_set_is_bounded() {
 			Error::<Test>::TooManyExecutors
 		);
 	});
+}
+
+/// The `ValidTransaction` the pool gets for `call`.
+fn validity(
+	call: &RuntimeCall,
+) -> polkadot_sdk::sp_runtime::transaction_validity::ValidTransaction {
+	call.authorize(TransactionSource::External)
+		.expect("the call authorizes")
+		.expect("the call is valid")
+		.0
+}
+
+mod forks {
+	use super::*;
+
+	fn other_inputs() -> InputsOf {
+		vec![tensor(
+			"x",
+			DType::F32,
+			&[1, 2],
+			[9f32, 9.0].iter().flat_map(|v| v.to_le_bytes()).collect(),
+		)
+		.unwrap()]
+		.try_into()
+		.unwrap()
+	}
+
+	/// Job 0 on a chain whose block 1 has `parent` as parent hash, with `inputs`.
+	fn fork(parent: [u8; 32], inputs: InputsOf) -> polkadot_sdk::sp_io::TestExternalities {
+		let mut ext = new_test_ext();
+		ext.execute_with(|| {
+			System::set_parent_hash(parent.into());
+			assert_ok!(Inference::submit_job(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				inputs,
+				3,
+				1_000
+			));
+		});
+		ext
+	}
+
+	#[test]
+	fn a_job_key_depends_on_the_parent_block_and_the_jobs_content() {
+		let key_of = |parent, inputs| fork(parent, inputs).execute_with(|| job_key(0));
+		let same = key_of([1; 32], super::inputs());
+		assert_eq!(key_of([1; 32], super::inputs()), same);
+		assert_ne!(key_of([2; 32], super::inputs()), same);
+		assert_ne!(key_of([1; 32], other_inputs()), same);
+	}
+
+	#[test]
+	fn a_vote_for_job_n_on_one_fork_does_not_count_for_job_n_on_another() {
+		// Job 0 on fork A, and the votes its committee sent for it there.
+		let mut a = fork([1; 32], super::inputs());
+		let (members, commits, reveals) = a.execute_with(|| {
+			let members = committee(0);
+			let out = success(&[1, 2]);
+			let commits: Vec<RuntimeCall> =
+				members.iter().map(|m| commit_call(*m, 0, &out)).collect();
+			for call in &commits {
+				submit_unsigned(call.clone()).unwrap();
+			}
+			let reveals: Vec<RuntimeCall> =
+				members.iter().map(|m| reveal_call(*m, 0, &out)).collect();
+			(members, commits, reveals)
+		});
+		// Fork B: the same parent, another requester's job 0 (other inputs), the same
+		// committee (drawn from the parent and the number).
+		let mut b = fork([1; 32], other_inputs());
+		b.execute_with(|| {
+			assert_eq!(committee(0), members);
+			for call in &commits {
+				assert_eq!(submit_unsigned(call.clone()), Err(InvalidTransaction::Stale));
+				// Even dispatched without the pool's check, an item of another key is skipped.
+				use polkadot_sdk::sp_runtime::traits::Dispatchable;
+				call.clone().dispatch(RawOrigin::Authorized.into()).unwrap();
+			}
+			let job = Jobs::<Test>::get(0).unwrap();
+			assert!(job.commits.iter().all(Option::is_none));
+			assert_eq!(job.phase, Phase::Commit);
+			// B's own votes count.
+			let out = success(&[3, 4]);
+			for m in &members {
+				commit(*m, 0, &out);
+			}
+			assert_eq!(phase(0), Phase::Reveal);
+			// A's reveals, for the same job number: stale.
+			for call in &reveals {
+				assert_eq!(submit_unsigned(call.clone()), Err(InvalidTransaction::Stale));
+			}
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn votes_are_bound_to_the_chain_they_were_signed_for() {
+		new_test_ext().execute_with(|| {
+			let job = submit(3);
+			let member = committee(job)[0];
+			let call = commit_call(member, job, &success(&[1]));
+			// The same keys and job on a chain of another genesis hash.
+			polkadot_sdk::frame_system::BlockHash::<Test>::insert(
+				0,
+				polkadot_sdk::sp_core::H256::repeat_byte(7),
+			);
+			assert_eq!(submit_unsigned(call), Err(InvalidTransaction::BadProof));
+		});
+	}
+}
+
+mod pool {
+	use super::*;
+
+	#[test]
+	fn a_vote_signed_again_has_the_same_pool_identity_and_priority() {
+		new_test_ext().execute_with(|| {
+			let job = submit(3);
+			let member = committee(job)[0];
+			let out = success(&[1]);
+			// sr25519 signatures are randomised: each signing makes another transaction.
+			let first = commit_call(member, job, &out);
+			let again = commit_call(member, job, &out);
+			assert_ne!(first, again);
+			let (a, b) = (validity(&first), validity(&again));
+			assert_eq!(a.provides, b.provides);
+			assert_eq!(a.priority, b.priority);
+			// One tag per item: a batch holding the same item conflicts with it too.
+			let other = submit(3);
+			let batch = if committee(other).contains(&member) {
+				validity(&commit_batch_call(member, &[job, other]))
+			} else {
+				validity(&commit_batch_call(member, &[job]))
+			};
+			assert!(a.provides.iter().all(|tag| batch.provides.contains(tag)));
+		});
+	}
+
+	#[test]
+	fn a_vote_sent_again_in_a_later_block_outranks_the_earlier_sending() {
+		new_test_ext().execute_with(|| {
+			let job = submit(3);
+			let member = committee(job)[0];
+			let out = success(&[1]);
+			let earlier = validity(&commit_call(member, job, &out));
+			next_block();
+			let later = validity(&commit_call(member, job, &out));
+			assert_eq!(later.provides, earlier.provides);
+			assert!(later.priority > earlier.priority);
+		});
+	}
+
+	#[test]
+	fn the_signature_is_checked_before_any_job_is_read() {
+		new_test_ext().execute_with(|| {
+			let member = EXECUTORS[0];
+			// A batch for a job that does not exist: with a forged signature it is a bad proof
+			// (the pool drops it and the sender loses reputation) before the job is looked up.
+			let RuntimeCall::Inference(crate::Call::commit_results { commits, sent_at, .. }) =
+				commit_batch_call(member, &[999])
+			else {
+				unreachable!()
+			};
+			let forged = RuntimeCall::Inference(crate::Call::commit_results {
+				executor: member,
+				signer: executor_id(member),
+				commits,
+				sent_at,
+				signature: key_pair(member).sign(b"something else").into(),
+			});
+			assert_eq!(submit_unsigned(forged), Err(InvalidTransaction::BadProof));
+			// Signed properly, it is stale.
+			assert_eq!(
+				submit_unsigned(commit_batch_call(member, &[999])),
+				Err(InvalidTransaction::Stale)
+			);
+		});
+	}
+
+	#[test]
+	fn a_vote_claiming_a_later_block_is_refused() {
+		new_test_ext().execute_with(|| {
+			let job = submit(3);
+			let member = committee(job)[0];
+			let RuntimeCall::Inference(crate::Call::commit_results { commits, .. }) =
+				commit_call(member, job, &success(&[1]))
+			else {
+				unreachable!()
+			};
+			let sent_at = System::block_number() + 1;
+			let payload = Inference::vote_payload(
+				VoteKind::Commit,
+				&member,
+				&executor_id(member),
+				sent_at,
+				&commits,
+			);
+			let call = RuntimeCall::Inference(crate::Call::commit_results {
+				executor: member,
+				signer: executor_id(member),
+				commits,
+				sent_at,
+				signature: key_pair(member).sign(&payload).into(),
+			});
+			assert_eq!(submit_unsigned(call), Err(InvalidTransaction::Future));
+		});
+	}
+}
+
+mod resources {
+	use super::*;
+
+	#[test]
+	fn a_quorum_on_a_timeout_pays_the_resource_fee_and_refunds_the_model_fee() {
+		new_test_ext().execute_with(|| {
+			let issuance = Balances::total_issuance();
+			let job = submit(3);
+			let members = committee(job);
+			let timeout = Outcome::Failure(ErrorCode::Timeout);
+			for m in &members {
+				commit(*m, job, &timeout);
+			}
+			for m in &members {
+				reveal(*m, job, &timeout);
+			}
+			assert!(events().contains(&Event::JobFailed {
+				job,
+				reason: FailureReason::Resources(ErrorCode::Timeout)
+			}));
+			let resource_fee = ResourceFailureFee::get();
+			for m in &members {
+				assert_eq!(Balances::free_balance(m), ENDOWMENT + resource_fee);
+				assert_eq!(Stats::<Test>::get(m).agreed, 1);
+			}
+			// The requester pays the base fee and the resource fees, nothing else.
+			assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT - (3 * resource_fee + 5));
+			assert_eq!(Balances::free_balance(MODEL_OWNER), ENDOWMENT);
+			assert_eq!(Balances::free_balance(FeeCollector::get()), ENDOWMENT + 5);
+			assert_eq!(held(REQUESTER), 0);
+			assert_eq!(Balances::total_issuance(), issuance);
+			assert_eq!(SETTLED.with(|s| s.borrow().clone()), vec![(MODEL, true)]);
+		});
+	}
+
+	#[test]
+	fn claiming_a_resource_failure_pays_less_than_running_the_job() {
+		new_test_ext().execute_with(|| {
+			let quote = Inference::quote(MODEL_FEE, 3);
+			assert!(quote.resource_fee < quote.executor_fee);
+		});
+	}
+
+	#[test]
+	fn out_of_memory_and_a_crashed_worker_are_resource_failures_too() {
+		for code in [ErrorCode::OutOfMemory, ErrorCode::WorkerCrashed] {
+			new_test_ext().execute_with(|| {
+				let job = submit(3);
+				let failure = Outcome::Failure(code);
+				for m in committee(job) {
+					commit(m, job, &failure);
+				}
+				for m in committee(job) {
+					reveal(m, job, &failure);
+				}
+				assert!(events()
+					.contains(&Event::JobFailed { job, reason: FailureReason::Resources(code) }));
+			});
+		}
+	}
+
+	#[test]
+	fn results_and_other_errors_tell_the_registry_the_model_ran() {
+		new_test_ext().execute_with(|| {
+			for outcome in [success(&[1]), Outcome::Failure(ErrorCode::InvalidInput)] {
+				let job = submit(1);
+				let m = committee(job)[0];
+				commit(m, job, &outcome);
+				reveal(m, job, &outcome);
+			}
+			assert_eq!(SETTLED.with(|s| s.borrow().clone()), vec![(MODEL, false), (MODEL, false)]);
+		});
+	}
+}
+
+mod admission {
+	use super::*;
+	use crate::weights::WeightInfo;
+
+	#[test]
+	fn a_block_admits_committee_seats_up_to_its_bound_then_refuses_cheaply() {
+		new_test_ext().execute_with(|| {
+			MaxSeatsPerBlock::set(&7);
+			submit(3);
+			submit(3);
+			let refused =
+				Inference::submit_job(RuntimeOrigin::signed(REQUESTER), MODEL, inputs(), 3, 1_000)
+					.unwrap_err();
+			assert_eq!(refused.error, Error::<Test>::ChainBusy.into());
+			let charged = refused.post_info.actual_weight.unwrap();
+			assert_eq!(charged, Inference::refused_submission_weight());
+			assert!(charged.all_lt(<() as WeightInfo>::submit_job(3)), "{charged:?}");
+			// The seventh seat is still there, and nothing was held for the refused job.
+			submit(1);
+			assert_eq!(held(REQUESTER), 2 * (MODEL_FEE + 3 * 10 + 5) + MODEL_FEE + 10 + 5);
+			// The next block admits again.
+			next_block();
+			submit(3);
+		});
+	}
+
+	#[test]
+	fn declared_cpu_time_bounds_admission_too() {
+		new_test_ext().execute_with(|| {
+			MaxCpuMillisPerBlock::set(&(SLOW_LIMITS.cpu_millis as u64 + LIMITS.cpu_millis as u64));
+			let slow = |model| {
+				Inference::submit_job(RuntimeOrigin::signed(REQUESTER), model, inputs(), 1, 1_000)
+					.map_err(|e| e.error)
+			};
+			assert_ok!(slow(SLOW_MODEL));
+			assert_ok!(slow(MODEL));
+			assert_eq!(slow(MODEL), Err(Error::<Test>::ChainBusy.into()));
+			next_block();
+			assert_ok!(slow(SLOW_MODEL));
+		});
+	}
+
+	#[test]
+	fn the_fee_multiplier_rises_while_blocks_are_full_and_falls_back() {
+		new_test_ext().execute_with(|| {
+			let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);
+			MaxSeatsPerBlock::set(&4);
+			let base = Inference::fee_estimate(MODEL, 1).unwrap();
+			let mut fees = vec![base];
+			let mut multipliers = vec![FeeMultiplier::<Test>::get()];
+			for _ in 0..4 {
+				for _ in 0..4 {
+					assert_ok!(Inference::submit_job(
+						RuntimeOrigin::signed(REQUESTER),
+						MODEL,
+						inputs(),
+						1,
+						u64::MAX
+					));
+				}
+				next_block();
+				fees.push(Inference::fee_estimate(MODEL, 1).unwrap());
+				multipliers.push(FeeMultiplier::<Test>::get());
+			}
+			assert!(multipliers.windows(2).all(|w| w[1] > w[0]), "{multipliers:?}");
+			assert!(fees.windows(2).all(|w| w[1] >= w[0]) && fees[4] > base, "{fees:?}");
+			// Full blocks: an eighth more each time.
+			assert_eq!(FeeMultiplier::<Test>::get(), <polkadot_sdk::sp_runtime::FixedU128 as polkadot_sdk::sp_runtime::FixedPointNumber>::saturating_from_rational(9u128.pow(4), 8u128.pow(4)));
+			// Empty blocks bring it back to one, and no lower.
+			for _ in 0..40 {
+				next_block();
+			}
+			assert_eq!(Inference::fee_estimate(MODEL, 1), Some(base));
+			assert_eq!(FeeMultiplier::<Test>::get(), polkadot_sdk::sp_runtime::FixedU128::from_u32(1));
+			Inference::do_try_state().unwrap();
+		});
+	}
 }

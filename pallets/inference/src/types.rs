@@ -6,12 +6,16 @@ use polkadot_sdk::{
 	sp_runtime::BoundedVec,
 };
 use scale_info::TypeInfo;
-use verity_primitives::{canonical::ErrorCode, ModelId};
+use verity_primitives::{canonical::ErrorCode, model::ModelLimits, ModelId};
 
-/// Jobs are numbered from 0 in submission order.
+/// Jobs are numbered from 0 in submission order. Numbers depend on transaction order, so after
+/// a reorganisation the same number may name another job: votes name a job by its
+/// [`JobKey`] as well.
 pub type JobId = u64;
 
-/// `blake2_256(result_hash ++ salt ++ executor)`.
+pub use verity_primitives::inference::JobKey;
+
+/// `blake2_256(result_hash ++ salt ++ executor ++ job key)`.
 pub type Commitment = [u8; 32];
 
 /// Where a job is.
@@ -54,6 +58,10 @@ pub enum Phase {
 pub enum FailureReason {
 	/// A quorum agreed that executing the job fails with this canonical error.
 	Execution(ErrorCode),
+	/// A quorum agreed that the job went past the model's declared resources (time, memory) or
+	/// killed the worker running it: this canonical error. Settled apart: the executors get the
+	/// resource-failure fee only, the model fee goes back to the requester.
+	Resources(ErrorCode),
 	/// Fewer members than the quorum committed before the commit window closed.
 	NotEnoughCommits,
 	/// No result reached the quorum, by hash or within the model's tolerance.
@@ -80,6 +88,9 @@ pub struct FeeQuote<Balance> {
 	pub executor_fee: Balance,
 	/// To the fee collector.
 	pub base_fee: Balance,
+	/// To each agreeing member instead of `executor_fee` when the job ends in a resource
+	/// failure (never more than `executor_fee`).
+	pub resource_fee: Balance,
 	/// `model_fee + executor_fee × committee + base_fee`, held from the requester.
 	pub total: Balance,
 }
@@ -104,6 +115,26 @@ pub struct Reveal<MaxOutput: polkadot_sdk::sp_core::Get<u32>> {
 	pub outcome: Option<BoundedVec<u8, MaxOutput>>,
 }
 
+/// One item of a `commit_results` batch.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct CommitItem {
+	pub job: JobId,
+	/// The job's key: a vote for another job of the same number (on another fork) is stale.
+	pub key: JobKey,
+	pub commitment: Commitment,
+}
+
 /// One item of a `reveal_results` batch.
 #[derive(
 	CloneNoBound,
@@ -120,6 +151,8 @@ pub struct Reveal<MaxOutput: polkadot_sdk::sp_core::Get<u32>> {
 #[codec(mel_bound())]
 pub struct RevealItem<MaxOutput: polkadot_sdk::sp_core::Get<u32>> {
 	pub job: JobId,
+	/// The job's key (see [`CommitItem::key`]).
+	pub key: JobKey,
 	pub result_hash: [u8; 32],
 	pub salt: [u8; 32],
 	pub outcome: Option<BoundedVec<u8, MaxOutput>>,
@@ -180,6 +213,30 @@ pub struct JobModel<AccountId> {
 	pub owner: AccountId,
 	pub output_decimals: u8,
 	pub tolerance: u64,
+	/// What one inference may use, as the model declared at submission.
+	pub limits: ModelLimits,
+}
+
+/// What the jobs admitted in one block ask of the executors.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct BlockLoad {
+	/// Committee seats: each one a commit and a reveal to include later.
+	pub seats: u32,
+	/// Declared CPU time of the jobs, in milliseconds: what a validator on every committee
+	/// would run.
+	pub cpu_millis: u64,
 }
 
 /// A job as the runtime API shows it: no bounds, so clients decode it without the runtime's
@@ -187,6 +244,8 @@ pub struct JobModel<AccountId> {
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct JobInfo<AccountId, Balance, BlockNumber> {
 	pub id: JobId,
+	/// The job's identity on this chain and fork (votes name it).
+	pub key: JobKey,
 	pub requester: AccountId,
 	pub model: ModelId,
 	/// SCALE-encoded `Vec<Tensor>`.

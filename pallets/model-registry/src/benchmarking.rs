@@ -13,8 +13,8 @@ use polkadot_sdk::{
 };
 use verity_primitives::{
 	model::{
-		ModelFormat, ModelHosting, ModelMetadata, ModelStatus, ModelVersion, MAX_DESCRIPTION_LEN,
-		MAX_MODEL_NAME_LEN, MAX_MODEL_TENSORS, MAX_MODEL_VERSION_LEN,
+		ModelFormat, ModelHosting, ModelLimits, ModelMetadata, ModelStatus, ModelVersion,
+		MAX_DESCRIPTION_LEN, MAX_MODEL_NAME_LEN, MAX_MODEL_TENSORS, MAX_MODEL_VERSION_LEN,
 	},
 	tensor::{DType, Dim, TensorSpec, MAX_NAME_LEN, MAX_RANK},
 	ModelId,
@@ -57,6 +57,7 @@ fn metadata<T: Config>(size: u32, version: u32) -> MetadataOf<T> {
 		tolerance: 1,
 		fee: 1u32.into(),
 		hosting: ModelHosting::OnChain { size },
+		limits: ModelLimits { cpu_millis: 1, memory_mib: 1 },
 	}
 }
 
@@ -70,9 +71,11 @@ fn fill_family<T: Config>(owner: &T::AccountId) {
 	Families::<T>::insert(owner, name, versions);
 }
 
+/// `chunks` full chunks of a well-formed protobuf that the registry's check reads to the end:
+/// two-byte fields, the most a chunk holds (the check's worst case).
 fn model_bytes<T: Config>(chunks: u32) -> Vec<u8> {
 	let size = chunks * T::ChunkSize::get();
-	(0..size).map(|i| (i % 251) as u8).collect()
+	(0..size).map(|i| if i % 2 == 0 { 0x08 } else { (i % 127) as u8 }).collect()
 }
 
 /// Registers a model of `chunks` full chunks as `owner` and stores all but the last chunk.

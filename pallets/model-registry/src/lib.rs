@@ -10,10 +10,20 @@
 //! - **on chain**: the owner uploads the bytes with [`Pallet::upload_chunk`], in chunks of
 //!   [`Config::ChunkSize`] bytes, in any order. When the last chunk lands, the runtime hashes the
 //!   assembled bytes: if they match the id the model is `Active` ([`Event::ModelReady`]); if not,
-//!   every chunk is removed ([`Event::UploadRejected`]) and the owner may upload again.
+//!   every chunk is removed ([`Event::UploadRejected`]) and the owner may upload again. Bytes
+//!   that are not an ONNX protobuf, or that keep a tensor's data in an external file, are
+//!   refused the same way ([`Event::ModelRefused`]): a model is only its bytes.
 //! - **by URI**: validators download the bytes from one of up to four HTTP(S) URIs and check them
 //!   against the id themselves. Such a model is `Active` at once. Models larger than
 //!   [`Config::MaxOnChainModelSize`] can only be hosted this way.
+//!
+//! Every model declares its limits ([`ModelLimits`]: CPU time and memory of one inference on
+//! the reference validator, within [`Config::MaxModelCpuMillis`] and
+//! [`Config::MaxModelMemoryMib`]). Executors stop an inference there and report a resource
+//! failure; a model whose jobs end that way [`Config::ResourceFailuresToDeprecate`] times in a
+//! row is deprecated ([`Event::DeprecatedForResources`]), which its owner may undo.
+//!
+//! [`ModelLimits`]: verity_primitives::model::ModelLimits
 //!
 //! Registering holds a deposit from the owner (through fungible holds):
 //! `DepositBase + DepositPerByte × (encoded metadata bytes + on-chain model bytes)`. It is
@@ -59,6 +69,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -89,6 +100,7 @@ pub mod pallet {
 			ModelHosting, ModelLookup, ModelMetadata, ModelName, ModelRecord, ModelStatus,
 			ModelUnavailable, ModelVersion, RunnableModel, MAX_ONNX_OPSET, MIN_ONNX_OPSET,
 		},
+		onnx::{check_model, ModelCheckError},
 		tensor::{Dim, TensorSpec},
 		ModelId,
 	};
@@ -101,7 +113,12 @@ pub mod pallet {
 	pub type ChunkOf<T> = BoundedVec<u8, <T as Config>::ChunkSize>;
 	pub type VersionsOf<T> = BoundedVec<(ModelVersion, ModelId), <T as Config>::MaxVersions>;
 
+	/// The in-code storage version: 1 added models' declared limits
+	/// ([`crate::migrations::v1`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -133,6 +150,17 @@ pub mod pallet {
 		/// Most versions one family (owner, name) holds.
 		#[pallet::constant]
 		type MaxVersions: Get<u32>;
+		/// Most CPU time (ms) a model may declare for one inference: what the reference
+		/// validator gives a job.
+		#[pallet::constant]
+		type MaxModelCpuMillis: Get<u32>;
+		/// Most memory (MiB) a model may declare for one inference; validators' inference
+		/// workers allow at least this much.
+		#[pallet::constant]
+		type MaxModelMemoryMib: Get<u32>;
+		/// Resource failures in a row after which a model is deprecated.
+		#[pallet::constant]
+		type ResourceFailuresToDeprecate: Get<u32>;
 		type WeightInfo: WeightInfo;
 	}
 
@@ -170,6 +198,11 @@ pub mod pallet {
 	pub type ModelsByOwner<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, ModelId, ()>;
 
+	/// Jobs in a row that ended in a resource failure, per model (absent: none since its last
+	/// other outcome). Keyed like [`Models`].
+	#[pallet::storage]
+	pub type ResourceFailures<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, u32>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -188,6 +221,12 @@ pub mod pallet {
 		ModelReady { model: ModelId },
 		/// The uploaded bytes hash to `found`, not to the model id: every chunk was removed.
 		UploadRejected { model: ModelId, found: ModelId },
+		/// The uploaded bytes match the id but are not a model validators may run: every chunk
+		/// was removed. Retire the model to get the deposit back.
+		ModelRefused { model: ModelId, reason: Refusal },
+		/// The model's jobs ran out of its declared resources `failures` times in a row: it is
+		/// deprecated (its owner may declare more and set it `Active` again).
+		DeprecatedForResources { model: ModelId, failures: u32 },
 		/// The owner changed the model's status.
 		StatusChanged { model: ModelId, status: ModelStatus },
 		/// The model was retired (by its owner, or `forced`); its deposit went back.
@@ -259,6 +298,28 @@ pub mod pallet {
 		StatusUnchanged,
 		/// The new owner is the current owner.
 		AlreadyOwner,
+		/// The declared limits are zero, or above `MaxModelCpuMillis` or `MaxModelMemoryMib`.
+		InvalidLimits,
+	}
+
+	/// Why uploaded bytes are refused.
+	#[derive(
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		Debug,
+	)]
+	pub enum Refusal {
+		/// They are not an ONNX protobuf (or nest messages too deeply).
+		NotOnnx,
+		/// A tensor keeps its data in an external file.
+		ExternalData,
 	}
 
 	/// Models in the genesis state: owner, metadata and bytes. Their deposits are held from the
@@ -508,6 +569,12 @@ pub mod pallet {
 			ensure!(!metadata.name.is_empty(), Error::<T>::EmptyName);
 			ensure!(!metadata.version.is_empty(), Error::<T>::EmptyVersion);
 			ensure!(metadata.output_decimals <= MAX_OUTPUT_DECIMALS, Error::<T>::InvalidDecimals);
+			let limits = metadata.limits;
+			ensure!(
+				(1..=T::MaxModelCpuMillis::get()).contains(&limits.cpu_millis)
+					&& (1..=T::MaxModelMemoryMib::get()).contains(&limits.memory_mib),
+				Error::<T>::InvalidLimits
+			);
 			let verity_primitives::model::ModelFormat::Onnx { opset } = metadata.format;
 			ensure!(
 				(MIN_ONNX_OPSET..=MAX_ONNX_OPSET).contains(&opset),
@@ -638,13 +705,28 @@ pub mod pallet {
 				}
 			}
 			let found = sp_io::hashing::blake2_256(&assembled);
-			if found == model {
-				record.status = ModelStatus::Active;
-				Self::deposit_event(Event::ModelReady { model });
-			} else {
-				let _ = Chunks::<T>::clear_prefix(model, total, None);
-				record.chunks_received = 0;
-				Self::deposit_event(Event::UploadRejected { model, found });
+			let refusal = match check_model(&assembled) {
+				Ok(()) => None,
+				Err(ModelCheckError::ExternalData) => Some(Refusal::ExternalData),
+				Err(ModelCheckError::Malformed | ModelCheckError::TooDeep) => {
+					Some(Refusal::NotOnnx)
+				},
+			};
+			match (found == model, refusal) {
+				(true, None) => {
+					record.status = ModelStatus::Active;
+					Self::deposit_event(Event::ModelReady { model });
+				},
+				(true, Some(reason)) => {
+					let _ = Chunks::<T>::clear_prefix(model, total, None);
+					record.chunks_received = 0;
+					Self::deposit_event(Event::ModelRefused { model, reason });
+				},
+				(false, _) => {
+					let _ = Chunks::<T>::clear_prefix(model, total, None);
+					record.chunks_received = 0;
+					Self::deposit_event(Event::UploadRejected { model, found });
+				},
 			}
 			Models::<T>::insert(model, record);
 			Ok(Some(total))
@@ -723,7 +805,30 @@ pub mod pallet {
 				inputs: meta.inputs,
 				output_decimals: meta.output_decimals,
 				tolerance: meta.tolerance,
+				limits: meta.limits,
 			})
+		}
+
+		fn job_settled(id: &ModelId, resource_failure: bool) {
+			if !resource_failure {
+				ResourceFailures::<T>::remove(id);
+				return;
+			}
+			let failures = ResourceFailures::<T>::get(id).unwrap_or(0).saturating_add(1);
+			ResourceFailures::<T>::insert(id, failures);
+			if failures < T::ResourceFailuresToDeprecate::get() {
+				return;
+			}
+			Models::<T>::mutate(id, |record| {
+				if let Some(record) = record.as_mut().filter(|r| r.status == ModelStatus::Active) {
+					record.status = ModelStatus::Deprecated;
+					Self::deposit_event(Event::StatusChanged {
+						model: *id,
+						status: ModelStatus::Deprecated,
+					});
+					Self::deposit_event(Event::DeprecatedForResources { model: *id, failures });
+				}
+			});
 		}
 	}
 }

@@ -58,6 +58,9 @@ parameter_types! {
 	pub const MaxOnChainModelSize: u32 = 1024;
 	pub const MaxUriModelSize: u64 = 1 << 30;
 	pub const MaxVersions: u32 = 3;
+	pub const MaxModelCpuMillis: u32 = 1_000;
+	pub const MaxModelMemoryMib: u32 = 512;
+	pub const ResourceFailuresToDeprecate: u32 = 3;
 }
 
 impl pallet_model_registry::Config for Test {
@@ -71,6 +74,9 @@ impl pallet_model_registry::Config for Test {
 	type MaxOnChainModelSize = MaxOnChainModelSize;
 	type MaxUriModelSize = MaxUriModelSize;
 	type MaxVersions = MaxVersions;
+	type MaxModelCpuMillis = MaxModelCpuMillis;
+	type MaxModelMemoryMib = MaxModelMemoryMib;
+	type ResourceFailuresToDeprecate = ResourceFailuresToDeprecate;
 	type WeightInfo = ();
 }
 

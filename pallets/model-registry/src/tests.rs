@@ -8,7 +8,7 @@ use polkadot_sdk::{
 	sp_runtime::{BoundedVec, BuildStorage, DispatchError},
 };
 use verity_primitives::{
-	model::{ModelFormat, ModelHosting, ModelMetadata, ModelStatus},
+	model::{ModelFormat, ModelHosting, ModelLimits, ModelLookup, ModelMetadata, ModelStatus},
 	tensor::{DType, Dim, TensorSpec},
 	ModelId,
 };
@@ -33,11 +33,17 @@ fn metadata(name: &str, version: &str, hosting: ModelHosting) -> ModelMetadata<B
 		tolerance: 2,
 		fee: 10,
 		hosting,
+		limits: ModelLimits { cpu_millis: 100, memory_mib: 64 },
 	}
 }
 
+/// `len` bytes (even) of a well-formed protobuf, different for each seed: `ir_version` fields,
+/// as far as the registry's check looks.
 fn bytes(len: usize, seed: u8) -> Vec<u8> {
-	(0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+	assert_eq!(len % 2, 0, "whole fields");
+	(0..len / 2)
+		.flat_map(|i| [0x08, (i as u8).wrapping_mul(31).wrapping_add(seed) & 0x7f])
+		.collect()
 }
 
 fn on_chain(len: usize) -> ModelHosting {
@@ -653,4 +659,136 @@ fn genesis_models_are_ready_with_their_chunks_and_deposits() {
 		assert_eq!(stored, data);
 		assert_eq!(held(ALICE), ModelRegistry::deposit_for(&metadata("m", "1", on_chain(150))));
 	});
+}
+
+mod checks {
+	use super::*;
+
+	#[test]
+	fn limits_must_be_declared_within_the_chains_bounds() {
+		new_test_ext().execute_with(|| {
+			for (cpu_millis, memory_mib) in [
+				(0, 64),
+				(100, 0),
+				(MaxModelCpuMillis::get() + 1, 64),
+				(100, MaxModelMemoryMib::get() + 1),
+			] {
+				let mut meta = metadata("m", "1", on_chain(10));
+				meta.limits = ModelLimits { cpu_millis, memory_mib };
+				assert_noop!(
+					ModelRegistry::register_model(RuntimeOrigin::signed(ALICE), [3; 32], meta),
+					Error::<Test>::InvalidLimits
+				);
+			}
+		});
+	}
+
+	/// A ModelProto whose graph has one initializer kept in the external file `location`.
+	fn external_data_model() -> Vec<u8> {
+		let field = |number: u8, body: &[u8]| {
+			let mut out = vec![number << 3 | 2, body.len() as u8];
+			out.extend_from_slice(body);
+			out
+		};
+		let entry = [field(1, b"location"), field(2, b"/etc/passwd")].concat();
+		let tensor = [field(8, b"w"), field(13, &entry), vec![14 << 3, 1]].concat();
+		let graph = field(5, &tensor);
+		let mut model = [vec![0x08, 0x08], field(7, &graph)].concat();
+		// An even length, like the other test models.
+		if model.len() % 2 == 1 {
+			model.extend_from_slice(&[0x08]);
+			model.push(0x08);
+		}
+		model
+	}
+
+	#[test]
+	fn uploaded_bytes_with_external_data_are_refused_and_removed() {
+		new_test_ext().execute_with(|| {
+			let data = external_data_model();
+			let id = register(ALICE, "m", "1", &data);
+			upload(ALICE, id, &data);
+			assert_eq!(
+				last_event(),
+				RuntimeEvent::ModelRegistry(Event::ModelRefused {
+					model: id,
+					reason: crate::Refusal::ExternalData
+				})
+			);
+			assert_eq!(status(id), ModelStatus::Uploading);
+			assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
+			assert!(ModelRegistry::runnable(&id).is_err());
+		});
+	}
+
+	#[test]
+	fn uploaded_bytes_that_are_no_protobuf_are_refused() {
+		new_test_ext().execute_with(|| {
+			let data = vec![0xff; 100];
+			let id = register(ALICE, "m", "1", &data);
+			upload(ALICE, id, &data);
+			assert_eq!(
+				last_event(),
+				RuntimeEvent::ModelRegistry(Event::ModelRefused {
+					model: id,
+					reason: crate::Refusal::NotOnnx
+				})
+			);
+			assert_eq!(status(id), ModelStatus::Uploading);
+		});
+	}
+}
+
+mod resources {
+	use super::*;
+
+	fn ready_model() -> ModelId {
+		let data = bytes(100, 7);
+		let id = register(ALICE, "m", "1", &data);
+		upload(ALICE, id, &data);
+		assert_eq!(status(id), ModelStatus::Active);
+		id
+	}
+
+	#[test]
+	fn a_model_whose_jobs_keep_failing_for_resources_is_deprecated() {
+		new_test_ext().execute_with(|| {
+			let id = ready_model();
+			for _ in 1..ResourceFailuresToDeprecate::get() {
+				ModelRegistry::job_settled(&id, true);
+				assert_eq!(status(id), ModelStatus::Active);
+			}
+			ModelRegistry::job_settled(&id, true);
+			assert_eq!(status(id), ModelStatus::Deprecated);
+			assert_eq!(
+				last_event(),
+				RuntimeEvent::ModelRegistry(Event::DeprecatedForResources {
+					model: id,
+					failures: ResourceFailuresToDeprecate::get()
+				})
+			);
+			// Still runnable; its owner may set it active again.
+			assert!(ModelRegistry::runnable(&id).is_ok());
+			assert_ok!(ModelRegistry::set_status(
+				RuntimeOrigin::signed(ALICE),
+				id,
+				ModelStatus::Active
+			));
+		});
+	}
+
+	#[test]
+	fn any_other_outcome_resets_the_count() {
+		new_test_ext().execute_with(|| {
+			let id = ready_model();
+			for _ in 0..10 {
+				for _ in 1..ResourceFailuresToDeprecate::get() {
+					ModelRegistry::job_settled(&id, true);
+				}
+				ModelRegistry::job_settled(&id, false);
+			}
+			assert_eq!(status(id), ModelStatus::Active);
+			assert_eq!(ResourceFailures::<Test>::get(id), None);
+		});
+	}
 }

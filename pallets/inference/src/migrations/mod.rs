@@ -1,0 +1,3 @@
+//! Storage migrations of the jobs pallet.
+
+pub mod v1;

@@ -1,0 +1,3 @@
+//! Storage migrations of the model registry.
+
+pub mod v1;
