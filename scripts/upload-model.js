@@ -9,7 +9,14 @@
 //     "inputs":  [{ "name": "x", "dtype": "f32", "shape": [null, 4] }],   (null: dynamic)
 //     "outputs": [{ "name": "y", "dtype": "f32", "shape": [null, 3] }],
 //     "outputDecimals": 6, "tolerance": 2, "fee": "10000000000",
-//     "hosting": "onChain"  or  { "uris": ["https://..."] } }
+//     "hosting": "onChain"  or  { "uris": ["https://..."] },
+//     "limits": { "cpuMillis": 50, "memoryMib": 256 } }
+//
+// "limits" is what one inference may use on the reference validator (CPU time, and memory with
+// the model loaded): executors stop a job past either and report a resource failure. Declare
+// about ten times what the model takes on your machine; the chain's bounds are in
+// api.consts.modelRegistry.maxModelCpuMillis / maxModelMemoryMib. Without "limits" the tool
+// declares DEFAULT_LIMITS below.
 //
 // A model already registered and still uploading is resumed: only its missing chunks are sent.
 // Exit status: 0 when the model is ready, 1 when the chain refuses it or anything fails.
@@ -25,6 +32,9 @@ const { blake2AsHex, cryptoWaitReady } = requireJs("@polkadot/util-crypto");
 const { u8aToHex } = requireJs("@polkadot/util");
 
 class UploadError extends Error {}
+
+/** Limits declared for a model whose metadata names none. */
+const DEFAULT_LIMITS = { cpuMillis: 1000, memoryMib: 512 };
 
 function parseArgs(argv) {
 	const options = { url: "ws://127.0.0.1:9944", suri: "//Alice", files: [] };
@@ -80,7 +90,17 @@ function chainMetadata(meta, size) {
 		tolerance: meta.tolerance ?? 0,
 		fee: meta.fee ?? 0,
 		hosting,
+		limits: limits(meta.limits ?? DEFAULT_LIMITS),
 	};
+}
+
+function limits(l) {
+	for (const key of ["cpuMillis", "memoryMib"]) {
+		if (!Number.isInteger(l[key]) || l[key] <= 0) {
+			throw new UploadError(`metadata: limits.${key} must be a positive whole number`);
+		}
+	}
+	return { cpuMillis: l.cpuMillis, memoryMib: l.memoryMib };
 }
 
 /** Sends `tx` and resolves with its events once in a block; rejects with the error name. */
@@ -164,6 +184,9 @@ async function upload({ url, suri, modelFile, metadataFile, log = console.log })
 						if (api.events.modelRegistry.UploadRejected.is(e)) {
 							outcome = `UploadRejected: the bytes hash to ${e.data.found.toHex()}`;
 						}
+						if (api.events.modelRegistry.ModelRefused.is(e)) {
+							outcome = `ModelRefused: ${e.data.reason.toString()}`;
+						}
 					}
 				});
 			}),
@@ -176,7 +199,7 @@ async function upload({ url, suri, modelFile, metadataFile, log = console.log })
 	}
 }
 
-module.exports = { upload, UploadError };
+module.exports = { upload, UploadError, DEFAULT_LIMITS };
 
 if (require.main === module) {
 	let options;

@@ -1,164 +1,250 @@
-// Jobs on a running Verity network (scripts/bench-jobs.sh starts the 3-validator one):
+// Jobs on a running Verity network (scripts/bench-jobs.sh starts the 3-validator one). Each load
+// runs `repeats` times; every transaction sent is accounted for: refused by the pool (with the
+// reason), included (and whether it dispatched, or the error it failed with, e.g.
+// inference.ChainBusy), or never included (dropped). Jobs are counted completed or failed.
+//
 //  1. latency: jobs submitted one per block, committee 3, on linear_regressor and mlp_classifier;
-//     blocks and seconds from the block that includes `submit_job` to the block with `JobCompleted`;
-//  2. saturation: a burst of linear_regressor jobs, committee 3, from six accounts at once;
-//     completed jobs per block while they drain.
-//  3. sustained (if asked): a number of linear_regressor jobs sent on each new block for a number of
-//     blocks; submitted and completed jobs per block in the steady state.
+//     blocks and seconds from the block that includes `submit_job` to the block that finishes it;
+//  2. burst: linear_regressor jobs, committee 3, from six accounts at once;
+//  3. sustained (if asked): linear_regressor jobs sent on each new block for a number of blocks;
+//  4. hostile (if asked): on each of a number of blocks, one job on a hostile model of
+//     models/hostile/ (published first with the upload tool) and two honest ones; the honest
+//     jobs' latency, and how every job ended.
 // Prints numbers; asserts nothing.
-// Usage: node bench-jobs.js <zombie.json> [latency jobs] [burst jobs] [sustained per block] [blocks]
+// Usage: node bench-jobs.js <zombie.json> <latency jobs> <burst jobs> <sustained per block>
+//                           <sustained blocks> <hostile blocks> <repeats>
 
 "use strict";
 
 const fs = require("fs");
 const path = require("path");
-const { requireJs, chainTensor } = require("../lib/chain.js");
+const { requireJs, chainTensor, dispatchErrorText } = require("../lib/chain.js");
 const { ApiPromise, WsProvider, Keyring } = requireJs("@polkadot/api");
-const { cryptoWaitReady } = requireJs("@polkadot/util-crypto");
+const { blake2AsHex, cryptoWaitReady } = requireJs("@polkadot/util-crypto");
+const { hexToU8a } = requireJs("@polkadot/util");
+const { upload } = require("../upload-model.js");
 
 const ROOT = path.join(__dirname, "..", "..");
 const fixture = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, "models", `${name}.fixtures.json`)));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-const median = (sorted) => (sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2);
+const sorted = (xs) => [...xs].sort((a, b) => a - b);
+const percentile = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] : NaN);
+const median = (xs) => (xs.length === 0 ? NaN : xs.length % 2 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2);
+const accounts = ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"];
 
-/** Follows best blocks: per block number, its timestamp and the inference events in it. */
+/**
+ * Follows best blocks: per number, its time, the dispatch result of each extrinsic by hash, the
+ * jobs submitted, finished, and the weight of each dispatch class.
+ */
 function follow(api) {
 	const blocks = new Map();
 	const listeners = [];
 	const unsubscribe = api.rpc.chain.subscribeNewHeads(async (header) => {
 		const hash = header.hash;
 		const number = header.number.toNumber();
-		const at = await api.at(hash);
+		const [signed, at] = await Promise.all([api.rpc.chain.getBlock(hash), api.at(hash)]);
 		const [events, now, weight] = await Promise.all([at.query.system.events(), at.query.timestamp.now(), at.query.system.blockWeight()]);
-		const block = { number, time: now.toNumber(), submitted: [], requesters: [], revealPhase: [], completed: [], failed: [], extrinsics: 0, weight: [weight.normal, weight.operational, weight.mandatory].map((w) => w.refTime.toBigInt()) };
+		const block = {
+			number,
+			time: now.toNumber(),
+			results: new Map(),
+			submitted: new Map(),
+			reveal: [],
+			completed: [],
+			failed: new Map(),
+			extrinsics: signed.block.extrinsics.length,
+			weight: [weight.normal, weight.operational, weight.mandatory].map((w) => w.refTime.toBigInt()),
+		};
+		const hashes = signed.block.extrinsics.map((x) => x.hash.toHex());
 		for (const { event, phase } of events) {
-			if (phase.isApplyExtrinsic && api.events.system.ExtrinsicSuccess.is(event)) block.extrinsics += 1;
-			if (api.events.inference.JobSubmitted.is(event)) {
-				block.submitted.push(event.data.job.toNumber());
-				block.requesters.push(event.data.requester.toString());
-			}
-			if (api.events.inference.RevealPhase.is(event)) block.revealPhase.push(event.data.job.toNumber());
+			const index = phase.isApplyExtrinsic ? phase.asApplyExtrinsic.toNumber() : null;
+			if (index !== null && api.events.system.ExtrinsicSuccess.is(event)) block.results.set(hashes[index], "ok");
+			if (index !== null && api.events.system.ExtrinsicFailed.is(event)) block.results.set(hashes[index], dispatchErrorText(api, event.data.dispatchError).split(":")[0]);
+			if (api.events.inference.JobSubmitted.is(event)) block.submitted.set(hashes[index], event.data.job.toNumber());
+			if (api.events.inference.RevealPhase.is(event)) block.reveal.push(event.data.job.toNumber());
 			if (api.events.inference.JobCompleted.is(event)) block.completed.push(event.data.job.toNumber());
-			if (api.events.inference.JobFailed.is(event)) block.failed.push(event.data.job.toNumber());
+			if (api.events.inference.JobFailed.is(event)) block.failed.set(event.data.job.toNumber(), event.data.reason.toString());
 		}
 		blocks.set(number, block);
 		for (const l of listeners) l(block);
 	});
-	return { blocks, onBlock: (l) => listeners.push(l), unsubscribe };
+	return { blocks, onBlock: (l) => listeners.push(l), unsubscribe, best: () => Math.max(0, ...blocks.keys()) };
 }
 
-async function signedJobs(api, signer, work, nonce) {
+/** Signed `submit_job`s: `work` items { model, inputs, quote, committee }. */
+async function sign(api, signer, work, nonce) {
 	const txs = [];
 	for (const w of work) {
-		const tx = api.tx.inference.submitJob(w.model, w.inputs.map(chainTensor), 3, w.quote);
+		const tx = api.tx.inference.submitJob(w.model, w.inputs.map(chainTensor), w.committee ?? 3, w.quote);
 		txs.push((await tx.signAsync(signer, { nonce: nonce++ })).toHex());
 	}
 	return txs;
 }
 
-async function latency(api, chain, count) {
-	const keyring = new Keyring({ type: "sr25519" });
-	const dave = keyring.addFromUri("//Dave");
-	const models = [fixture("linear_regressor"), fixture("mlp_classifier")];
-	const quotes = await Promise.all(models.map(async (m) => (await api.call.inferenceApi.feeEstimate(m.model_id, 3)).unwrap().toBigInt()));
-	let nonce = (await api.rpc.system.accountNextIndex(dave.address)).toNumber();
-	const firstBlock = Math.max(0, ...chain.blocks.keys()) + 1;
-	for (let i = 0; i < count; i++) {
-		const m = models[i % 2];
-		const [tx] = await signedJobs(api, dave, [{ model: m.model_id, inputs: m.cases[i % m.cases.length].inputs, quote: quotes[i % 2] }], nonce++);
-		await api.rpc.author.submitExtrinsic(tx);
-		process.stdout.write(`\r  submitted ${i + 1}/${count}`);
-		await sleep(3000);
+/** Every transaction a load sends, and what became of it. */
+class Ledger {
+	constructor(api, chain) {
+		this.api = api;
+		this.chain = chain;
+		this.sent = new Map();
+		this.refused = new Map();
+		this.firstBlock = chain.best() + 1;
 	}
-	const deadline = Date.now() + 120_000;
-	let blocks, seconds, toReveal, toEnd;
-	for (;;) {
-		const submittedAt = new Map();
-		const revealAt = new Map();
-		const completedAt = new Map();
-		for (const b of chain.blocks.values()) {
-			if (b.number < firstBlock) continue;
-			b.submitted.forEach((j, i) => b.requesters[i] === dave.address && submittedAt.set(j, b));
-			for (const j of b.revealPhase) revealAt.set(j, b);
-			for (const j of b.completed.concat(b.failed)) completedAt.set(j, b);
+
+	/** Sends `tx` (hex); resolves once the pool answered. */
+	async send(tx, tag = "job") {
+		const hash = blake2AsHex(hexToU8a(tx), 256);
+		this.sent.set(hash, tag);
+		try {
+			await this.api.rpc.author.submitExtrinsic(tx);
+		} catch (e) {
+			const reason = e.message.replace(/^\d+: /, "").slice(0, 80);
+			this.refused.set(hash, reason);
 		}
-		const mine = [...submittedAt.keys()];
-		const done = mine.filter((j) => completedAt.has(j));
-		process.stdout.write(`\r  finished ${done.length}/${mine.length}   `);
-		if ((done.length === mine.length && mine.length === count) || Date.now() > deadline) {
-			blocks = done.map((j) => completedAt.get(j).number - submittedAt.get(j).number).sort((a, b) => a - b);
-			seconds = done.map((j) => (completedAt.get(j).time - submittedAt.get(j).time) / 1000).sort((a, b) => a - b);
-			const opened = done.filter((j) => revealAt.has(j));
-			toReveal = opened.map((j) => revealAt.get(j).number - submittedAt.get(j).number).sort((a, b) => a - b);
-			toEnd = opened.map((j) => completedAt.get(j).number - revealAt.get(j).number).sort((a, b) => a - b);
-			break;
-		}
-		await sleep(1000);
 	}
-	process.stdout.write("\n");
-	return { count: blocks.length, blocks, seconds, toReveal, toEnd };
+
+	/** Where each sent transaction ended, and the jobs. */
+	account() {
+		const included = new Map();
+		const jobs = new Map();
+		const blocks = [...this.chain.blocks.values()].filter((b) => b.number >= this.firstBlock);
+		for (const b of blocks) {
+			for (const [hash, result] of b.results) if (this.sent.has(hash)) included.set(hash, { result, block: b });
+			for (const [hash, id] of b.submitted) if (this.sent.has(hash)) jobs.set(id, { submitted: b, tag: this.sent.get(hash) });
+		}
+		for (const b of blocks) {
+			for (const id of b.completed) if (jobs.has(id)) jobs.get(id).completed = b;
+			for (const [id, reason] of b.failed) if (jobs.has(id)) Object.assign(jobs.get(id), { failed: b, reason });
+			for (const id of b.reveal) if (jobs.has(id)) jobs.get(id).reveal = b;
+		}
+		const count = (map, f) => [...map.values()].filter(f).length;
+		const reasons = new Map();
+		for (const r of this.refused.values()) reasons.set(r, (reasons.get(r) || 0) + 1);
+		const errors = new Map();
+		for (const { result } of included.values()) if (result !== "ok") errors.set(result, (errors.get(result) || 0) + 1);
+		const dropped = [...this.sent.keys()].filter((h) => !this.refused.has(h) && !included.has(h)).length;
+		return {
+			sent: this.sent.size,
+			refused: this.refused.size,
+			reasons,
+			included: included.size,
+			dispatched: count(included, (i) => i.result === "ok"),
+			errors,
+			dropped,
+			jobs,
+			completed: count(jobs, (j) => j.completed),
+			failed: count(jobs, (j) => j.failed),
+			open: count(jobs, (j) => !j.completed && !j.failed),
+			blocks,
+		};
+	}
+
+	/** Waits (at most `seconds`) until every sent transaction is refused or included, and every
+	 * job it submitted finished. */
+	async settle(seconds) {
+		const deadline = Date.now() + seconds * 1000;
+		let a;
+		for (;;) {
+			a = this.account();
+			process.stdout.write(`\r  sent ${a.sent}: refused ${a.refused}, included ${a.included}; jobs ${a.jobs.size}: completed ${a.completed}, failed ${a.failed}   `);
+			if ((a.refused + a.included === a.sent && a.open === 0) || Date.now() > deadline) break;
+			await sleep(2000);
+		}
+		process.stdout.write("\n");
+		return a;
+	}
 }
 
-/**
- * `count` signed `submit_job`s on linear_regressor, committee 3, from six accounts, interleaved
- * so that every block gets work from each.
- */
-async function signedLinearJobs(api, count) {
+function report(a) {
+	const list = (m) => [...m].map(([k, v]) => `${v} ${k}`).join(", ") || "none";
+	console.log(`  transactions: ${a.sent} sent; ${a.refused} refused by the pool (${list(a.reasons)}); ${a.included} included (${a.dispatched} dispatched; failed: ${list(a.errors)}); ${a.dropped} never included`);
+	const failures = new Map();
+	for (const j of a.jobs.values()) if (j.failed) failures.set(j.reason, (failures.get(j.reason) || 0) + 1);
+	console.log(`  jobs: ${a.jobs.size} submitted, ${a.completed} completed, ${a.failed} failed (${list(failures)}), ${a.open} still open`);
+}
+
+function latencies(jobs, filter = () => true) {
+	const done = [...jobs.values()].filter((j) => filter(j) && (j.completed || j.failed));
+	const end = (j) => j.completed || j.failed;
+	return {
+		blocks: sorted(done.map((j) => end(j).number - j.submitted.number)),
+		seconds: sorted(done.map((j) => (end(j).time - j.submitted.time) / 1000)),
+	};
+}
+
+async function quotes(api, models, committee = 3) {
+	return Promise.all(models.map(async (m) => (await api.call.inferenceApi.feeEstimate(m, committee)).unwrap().toBigInt() * 2n));
+}
+
+async function latencyLoad(api, chain, count) {
+	const dave = new Keyring({ type: "sr25519" }).addFromUri("//Dave");
+	const models = [fixture("linear_regressor"), fixture("mlp_classifier")];
+	const quote = await quotes(api, models.map((m) => m.model_id));
+	let nonce = (await api.rpc.system.accountNextIndex(dave.address)).toNumber();
+	const ledger = new Ledger(api, chain);
+	for (let i = 0; i < count; i++) {
+		const m = models[i % 2];
+		const [tx] = await sign(api, dave, [{ model: m.model_id, inputs: m.cases[i % m.cases.length].inputs, quote: quote[i % 2] }], nonce++);
+		await ledger.send(tx);
+		await sleep(3000);
+	}
+	const a = await ledger.settle(120);
+	report(a);
+	const l = latencies(a.jobs);
+	console.log(`  submit_job -> finished: blocks median ${median(l.blocks)}, p95 ${percentile(l.blocks, 95)}, max ${l.blocks[l.blocks.length - 1]}; seconds median ${median(l.seconds).toFixed(1)}, p95 ${percentile(l.seconds, 95).toFixed(1)}`);
+	return { median: median(l.blocks), p95: percentile(l.blocks, 95), seconds: median(l.seconds), failed: a.failed };
+}
+
+/** `count` signed linear_regressor jobs from six accounts, interleaved. */
+async function linearJobs(api, count) {
 	const keyring = new Keyring({ type: "sr25519" });
-	const senders = ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"].map((s) => keyring.addFromUri(s));
+	const senders = accounts.map((s) => keyring.addFromUri(s));
 	const linear = fixture("linear_regressor");
-	const quote = (await api.call.inferenceApi.feeEstimate(linear.model_id, 3)).unwrap().toBigInt();
+	// Twice the quote now: the fee multiplier may rise while they are sent.
+	const [quote] = await quotes(api, [linear.model_id]);
 	const perSender = Math.ceil(count / senders.length);
 	process.stdout.write(`  signing ${count} submit_job transactions...`);
 	const batches = await Promise.all(
 		senders.map(async (s, k) => {
 			const nonce = (await api.rpc.system.accountNextIndex(s.address)).toNumber();
 			const n = Math.max(0, Math.min(perSender, count - k * perSender));
-			const work = Array.from({ length: n }, (_, i) => ({ model: linear.model_id, inputs: linear.cases[(i + k) % linear.cases.length].inputs, quote }));
-			return signedJobs(api, s, work, nonce);
+			const work = Array.from({ length: n }, (_, i) => ({ model: linear.model_id, inputs: linear.cases[(i + k) % linear.cases.length].inputs, quote: quote * 8n }));
+			return sign(api, s, work, nonce);
 		}),
 	);
+	process.stdout.write(" done\n");
 	const all = [];
 	for (let i = 0; i < perSender; i++) for (const b of batches) if (b[i]) all.push(b[i]);
 	return all;
 }
 
-/**
- * Waits (at most `seconds`) until at least `expected` jobs were submitted from `firstBlock` on and
- * all of them finished; returns those blocks in order.
- */
-async function drain(chain, firstBlock, expected, seconds) {
-	const deadline = Date.now() + seconds * 1000;
-	for (;;) {
-		const range = [...chain.blocks.values()].filter((b) => b.number >= firstBlock);
-		const submitted = range.reduce((n, b) => n + b.submitted.length, 0);
-		const finished = range.reduce((n, b) => n + b.completed.length + b.failed.length, 0);
-		process.stdout.write(`\r  submitted ${submitted}, finished ${finished}   `);
-		if ((submitted >= expected && finished >= submitted) || Date.now() > deadline) break;
-		await sleep(2000);
+function table(range, maxWeight) {
+	console.log("  block  extrinsics  submitted  completed  failed   normal  operational  mandatory  (% of the block weight)");
+	for (const b of range) {
+		const [normal, operational, mandatory] = b.weight.map((w) => (Number((w * 1000n) / maxWeight) / 10).toFixed(1));
+		console.log(`  ${String(b.number).padStart(5)}  ${String(b.extrinsics).padStart(10)}  ${String(b.submitted.size).padStart(9)}  ${String(b.completed.length).padStart(9)}  ${String(b.failed.size).padStart(6)}  ${normal.padStart(6)}%  ${operational.padStart(10)}%  ${mandatory.padStart(8)}%`);
 	}
-	process.stdout.write("\n");
-	return [...chain.blocks.values()].filter((b) => b.number >= firstBlock).sort((a, b) => a.number - b.number);
 }
 
-async function saturation(api, chain, count) {
-	const all = await signedLinearJobs(api, count);
-	process.stdout.write(" sending...");
-	const firstBlock = Math.max(0, ...chain.blocks.keys()) + 1;
-	for (let i = 0; i < all.length; i += 200) {
-		await Promise.all(all.slice(i, i + 200).map((tx) => api.rpc.author.submitExtrinsic(tx)));
-	}
-	process.stdout.write(" sent\n");
-	return drain(chain, firstBlock, count, 300);
+async function burstLoad(api, chain, count, maxWeight) {
+	const txs = await linearJobs(api, count);
+	const ledger = new Ledger(api, chain);
+	for (let i = 0; i < txs.length; i += 200) await Promise.all(txs.slice(i, i + 200).map((tx) => ledger.send(tx)));
+	const a = await ledger.settle(300);
+	table(a.blocks.filter((b) => b.submitted.size || b.completed.length || b.failed.size), maxWeight);
+	report(a);
+	const completed = a.blocks.map((b) => b.completed.length);
+	const first = a.blocks.find((b) => b.submitted.size > 0);
+	const last = [...a.blocks].reverse().find((b) => b.completed.length > 0);
+	const span = first && last ? last.number - first.number + 1 : 1;
+	console.log(`  peak ${Math.max(0, ...completed)} completed in a block; ${(a.completed / span).toFixed(1)} per block from the first submission to the last completion (${span} blocks)`);
+	return { peak: Math.max(0, ...completed), perBlock: a.completed / span, failed: a.failed, refused: a.refused + (a.included - a.dispatched) };
 }
 
-/** `perBlock` linear_regressor jobs sent on each new block for `blocks` blocks. */
-async function sustained(api, chain, perBlock, blocks) {
+async function sustainedLoad(api, chain, perBlock, blocks, maxWeight) {
 	const total = perBlock * blocks;
-	const queue = await signedLinearJobs(api, total);
-	process.stdout.write(" sending one share per block\n");
-	const firstBlock = Math.max(0, ...chain.blocks.keys()) + 1;
+	const queue = await linearJobs(api, total);
+	const ledger = new Ledger(api, chain);
 	let sent = 0;
 	let sending = Promise.resolve();
 	await new Promise((resolve) => {
@@ -166,66 +252,110 @@ async function sustained(api, chain, perBlock, blocks) {
 			if (sent >= total) return resolve();
 			const share = queue.slice(sent, sent + perBlock);
 			sent += share.length;
-			sending = sending.then(() => Promise.all(share.map((tx) => api.rpc.author.submitExtrinsic(tx).catch(() => null))));
+			sending = sending.then(() => Promise.all(share.map((tx) => ledger.send(tx))));
 			process.stdout.write(`\r  sent ${sent}/${total}   `);
 		});
 	});
 	await sending;
-	return drain(chain, firstBlock, 0, 120);
+	process.stdout.write("\n");
+	const a = await ledger.settle(180);
+	table(a.blocks.filter((b) => b.submitted.size || b.completed.length || b.failed.size), maxWeight);
+	report(a);
+	// The steady state: past the pipeline's first blocks, while jobs were still being sent.
+	const steady = a.blocks.slice(3, blocks);
+	const n = Math.max(1, steady.length);
+	const submitted = steady.reduce((s, b) => s + b.submitted.size, 0) / n;
+	const completed = steady.reduce((s, b) => s + b.completed.length, 0) / n;
+	console.log(`  steady state (blocks ${steady[0]?.number}..${steady[steady.length - 1]?.number}): ${submitted.toFixed(1)} submitted and ${completed.toFixed(1)} completed per block`);
+	return { submitted, completed, failed: a.failed, refused: a.refused + (a.included - a.dispatched), dropped: a.dropped };
 }
 
-/** Per block: extrinsics, jobs, and the weight of each dispatch class in % of the block's. */
-function table(range, maxWeight) {
-	console.log("  block  extrinsics  submitted  completed  failed   normal  operational  mandatory  (% of the block weight)");
-	for (const b of range) {
-		const [normal, operational, mandatory] = b.weight.map((w) => (Number((w * 1000n) / maxWeight) / 10).toFixed(1));
-		console.log(`  ${String(b.number).padStart(5)}  ${String(b.extrinsics).padStart(10)}  ${String(b.submitted.length).padStart(9)}  ${String(b.completed.length).padStart(9)}  ${String(b.failed.length).padStart(6)}  ${normal.padStart(6)}%  ${operational.padStart(10)}%  ${mandatory.padStart(8)}%`);
+/** Publishes the hostile models (once); returns their jobs. */
+async function hostileModels(wsUri) {
+	const dir = path.join(ROOT, "models", "hostile");
+	const jobs = JSON.parse(fs.readFileSync(path.join(dir, "jobs.json"))).filter((j) => j.failure !== "ExternalData");
+	for (const job of jobs) {
+		const metadataFile = path.join(dir, job.model.replace(".onnx", ".metadata.json"));
+		await upload({ url: wsUri, suri: "//Eve", modelFile: path.join(dir, job.model), metadataFile, log: () => {} });
+	}
+	return jobs;
+}
+
+async function hostileLoad(api, chain, wsUri, blocks) {
+	process.stdout.write("  publishing the hostile models...");
+	const hostile = await hostileModels(wsUri);
+	process.stdout.write(" done\n");
+	const keyring = new Keyring({ type: "sr25519" });
+	const [eve, dave] = ["//Eve", "//Dave"].map((s) => keyring.addFromUri(s));
+	const honest = [fixture("linear_regressor"), fixture("mlp_classifier")];
+	const honestQuotes = await quotes(api, honest.map((m) => m.model_id));
+	const hostileQuotes = await quotes(api, hostile.map((h) => h.model_id));
+	let eveNonce = (await api.rpc.system.accountNextIndex(eve.address)).toNumber();
+	let daveNonce = (await api.rpc.system.accountNextIndex(dave.address)).toNumber();
+	const ledger = new Ledger(api, chain);
+	for (let i = 0; i < blocks; i++) {
+		const h = hostile[i % hostile.length];
+		const [bad] = await sign(api, eve, [{ model: h.model_id, inputs: h.inputs, quote: hostileQuotes[i % hostile.length] }], eveNonce++);
+		const good = await sign(api, dave, honest.map((m, k) => ({ model: m.model_id, inputs: m.cases[0].inputs, quote: honestQuotes[k] })), daveNonce);
+		daveNonce += good.length;
+		await Promise.all([ledger.send(bad, "hostile"), ...good.map((tx) => ledger.send(tx, "honest"))]);
+		process.stdout.write(`\r  block ${i + 1}/${blocks}   `);
+		await sleep(3000);
+	}
+	process.stdout.write("\n");
+	const a = await ledger.settle(240);
+	report(a);
+	const l = latencies(a.jobs, (j) => j.tag === "honest");
+	const honestFailed = [...a.jobs.values()].filter((j) => j.tag === "honest" && j.failed).length;
+	console.log(`  honest jobs next to one hostile job per block: blocks median ${median(l.blocks)}, p95 ${percentile(l.blocks, 95)}, max ${l.blocks[l.blocks.length - 1]}; seconds median ${median(l.seconds).toFixed(1)}, p95 ${percentile(l.seconds, 95).toFixed(1)}; ${honestFailed} failed`);
+	return { median: median(l.blocks), p95: percentile(l.blocks, 95), max: l.blocks[l.blocks.length - 1], honestFailed };
+}
+
+function spread(name, runs, keys) {
+	for (const key of keys) {
+		const values = runs.map((r) => r[key]).filter((v) => typeof v === "number" && !Number.isNaN(v));
+		if (!values.length) continue;
+		const fmt = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+		console.log(`  ${name} ${key}: ${values.map(fmt).join(", ")} (min ${fmt(Math.min(...values))}, max ${fmt(Math.max(...values))})`);
 	}
 }
 
 async function main() {
-	const [networkFile, latencyJobs = "30", burstJobs = "1500", perBlock = "0", blocks = "20"] = process.argv.slice(2);
-	if (!networkFile) throw new Error("usage: bench-jobs.js <zombie.json> [latency jobs] [burst jobs] [sustained jobs per block] [sustained blocks]");
-	const sustainedPerBlock = Number(perBlock);
-	const sustainedBlocks = Number(blocks);
+	const [networkFile, latencyJobs = "20", burstJobs = "1500", perBlock = "0", blocks = "15", hostileBlocks = "0", repeats = "2"] = process.argv.slice(2);
+	if (!networkFile) throw new Error("usage: bench-jobs.js <zombie.json> [latency jobs] [burst jobs] [sustained per block] [sustained blocks] [hostile blocks] [repeats]");
 	const network = JSON.parse(fs.readFileSync(networkFile));
 	await cryptoWaitReady();
-	const api = await ApiPromise.create({ provider: new WsProvider(network.nodesByName.alice.wsUri), noInitWarn: true });
+	const wsUri = network.nodesByName.alice.wsUri;
+	const api = await ApiPromise.create({ provider: new WsProvider(wsUri), noInitWarn: true });
 	const chain = follow(api);
 	const maxWeight = api.consts.system.blockWeights.maxBlock.refTime.toBigInt();
-
-	console.log(`latency: ${latencyJobs} jobs, one per block, committee 3 (linear_regressor, mlp_classifier)`);
-	const lat = await latency(api, chain, Number(latencyJobs));
-	console.log(`  finished ${lat.count}`);
-	console.log(`  blocks  submit_job -> JobCompleted: median ${median(lat.blocks)}, p95 ${percentile(lat.blocks, 95)}, max ${lat.blocks[lat.blocks.length - 1]}`);
-	console.log(`  of which submit_job -> all committed (RevealPhase): median ${median(lat.toReveal)}, p95 ${percentile(lat.toReveal, 95)}; RevealPhase -> JobCompleted: median ${median(lat.toEnd)}, p95 ${percentile(lat.toEnd, 95)}`);
-	console.log(`  seconds submit_job -> JobCompleted: median ${median(lat.seconds).toFixed(1)}, p95 ${percentile(lat.seconds, 95).toFixed(1)}, max ${lat.seconds[lat.seconds.length - 1].toFixed(1)}`);
-
-	console.log(`saturation: ${burstJobs} linear_regressor jobs at once, committee 3, from 6 accounts`);
-	const range = await saturation(api, chain, Number(burstJobs));
-	table(range, maxWeight);
-	const completed = range.map((b) => b.completed.length);
-	const busy = range.filter((b) => b.completed.length > 0);
-	const total = completed.reduce((a, b) => a + b, 0);
-	const failed = range.reduce((n, b) => n + b.failed.length, 0);
-	console.log(`  completed ${total} (failed ${failed}) in ${busy.length} blocks with completions; peak ${Math.max(...completed)} per block, mean ${(total / Math.max(1, busy.length)).toFixed(1)} per block with completions`);
-	const first = range.find((b) => b.submitted.length > 0);
-	const last = [...range].reverse().find((b) => b.completed.length > 0);
-	if (first && last) {
-		const span = last.number - first.number + 1;
-		console.log(`  whole burst: ${span} blocks from first submission to last completion = ${(total / span).toFixed(1)} completed jobs per block`);
+	const runs = { latency: [], burst: [], sustained: [], hostile: [] };
+	const rounds = Math.max(1, Number(repeats));
+	for (let r = 1; r <= rounds; r++) {
+		if (Number(latencyJobs) > 0) {
+			console.log(`latency (run ${r}/${rounds}): ${latencyJobs} jobs, one per block, committee 3`);
+			runs.latency.push(await latencyLoad(api, chain, Number(latencyJobs)));
+		}
+		if (Number(burstJobs) > 0) {
+			console.log(`burst (run ${r}/${rounds}): ${burstJobs} linear_regressor jobs at once, committee 3, from 6 accounts`);
+			runs.burst.push(await burstLoad(api, chain, Number(burstJobs), maxWeight));
+		}
+		if (Number(perBlock) > 0) {
+			console.log(`sustained (run ${r}/${rounds}): ${perBlock} linear_regressor jobs sent on each of ${blocks} blocks, committee 3`);
+			runs.sustained.push(await sustainedLoad(api, chain, Number(perBlock), Number(blocks), maxWeight));
+		}
+		if (Number(hostileBlocks) > 0) {
+			console.log(`hostile (run ${r}/${rounds}): ${hostileBlocks} blocks, each with one hostile job and two honest ones, committee 3`);
+			runs.hostile.push(await hostileLoad(api, chain, wsUri, Number(hostileBlocks)));
+		}
+		// Let the fee multiplier fall back between runs.
+		await sleep(30_000);
 	}
-
-	if (sustainedPerBlock > 0) {
-		console.log(`sustained: ${sustainedPerBlock} linear_regressor jobs sent on each of ${sustainedBlocks} blocks, committee 3`);
-		const run = await sustained(api, chain, sustainedPerBlock, sustainedBlocks);
-		table(run, maxWeight);
-		// The steady state: past the pipeline's first blocks, while jobs were still being sent.
-		const steady = run.slice(3, sustainedBlocks);
-		const sum = (f) => steady.reduce((n, b) => n + f(b), 0);
-		const n = Math.max(1, steady.length);
-		console.log(`  steady state (blocks ${steady[0]?.number}..${steady[steady.length - 1]?.number}): ${(sum((b) => b.submitted.length) / n).toFixed(1)} submitted and ${(sum((b) => b.completed.length) / n).toFixed(1)} completed per block (${sum((b) => b.failed.length)} failed)`);
-	}
+	console.log(`spread over ${rounds} runs:`);
+	spread("latency", runs.latency, ["median", "p95", "seconds", "failed"]);
+	spread("burst", runs.burst, ["peak", "perBlock", "failed", "refused"]);
+	spread("sustained", runs.sustained, ["submitted", "completed", "failed", "refused", "dropped"]);
+	spread("hostile", runs.hostile, ["median", "p95", "max", "honestFailed"]);
 	chain.unsubscribe.then((u) => u());
 	await api.disconnect();
 }

@@ -101,4 +101,30 @@ async function metrics(prometheusUri, prefix = "verity_") {
 	return samples;
 }
 
-module.exports = { ROOT, check, sleep, fixture, chainTensor, connect, submitJobs, waitForJobs, balance, metrics };
+/**
+ * The bytes (hex) of an executor's vote as its off-chain worker sends it: an authorized general
+ * transaction (extrinsic version 5) calling `inference.commitResults` or `revealResults` with
+ * `items`, signed by `pair` (the executor's `infr` key, also its account here) over
+ * `("verity/<kind>", genesis hash, executor, signer, sentAt, items)` — or carrying `signature`
+ * instead, to forge one. @polkadot/api 16 cannot build these: after the version byte come the
+ * extension version and the explicit parts of the runtime's `TxExtension` (immortal era, nonce
+ * 0, tip 0), then the call.
+ */
+function voteTransaction(api, pair, kind, items, sentAt, signature) {
+	const { u8aConcat, u8aToHex, compactAddLength, stringToU8a } = require("@polkadot/util");
+	const method = kind === "commit" ? api.tx.inference.commitResults : api.tx.inference.revealResults;
+	const call = (sig) => method(pair.address, pair.publicKey, items, sentAt, sig);
+	const encodedItems = call(new Uint8Array(64)).method.args[2].toU8a();
+	const payload = u8aConcat(
+		compactAddLength(stringToU8a(`verity/${kind}`)),
+		api.genesisHash.toU8a(),
+		api.createType("AccountId32", pair.address).toU8a(),
+		pair.publicKey,
+		api.createType("u32", sentAt).toU8a(),
+		encodedItems,
+	);
+	const body = u8aConcat(new Uint8Array([0x45, 0x00, 0x00, 0x00, 0x00]), call(signature ?? pair.sign(payload)).method.toU8a());
+	return u8aToHex(compactAddLength(body));
+}
+
+module.exports = { ROOT, check, sleep, fixture, chainTensor, connect, submitJobs, waitForJobs, balance, metrics, voteTransaction };

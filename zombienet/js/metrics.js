@@ -24,7 +24,8 @@ async function run(nodeName, networkInfo) {
 		check(loads >= 3, `${name}: ${loads} model loads for 3 models`);
 		const hits = get('verity_inference_session_cache_total{result="hit"}');
 		const misses = get('verity_inference_session_cache_total{result="miss"}');
-		check(misses === loads && hits >= JOBS - misses, `${name}: session cache ${hits} hits, ${misses} misses, ${loads} loads`);
+		// Each worker loads each model once, from the store (after one fetch from the chain).
+		check(misses >= 3 && misses <= loads && hits >= JOBS - misses, `${name}: session cache ${hits} hits, ${misses} misses, ${loads} loads`);
 	}
 	return 1;
 }
