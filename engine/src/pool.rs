@@ -11,19 +11,19 @@
 
 use crate::{
 	protocol::{
-		read_frame, write_frame, Request, Response, RunRequest, RunResult, MAX_RESPONSE_FRAME,
-		PROTOCOL_VERSION,
+		write_frame, Request, Response, RunRequest, RunResult, MAX_RESPONSE_FRAME, PROTOCOL_VERSION,
 	},
 	worker::WorkerArgs,
 };
+use codec::Decode;
 use std::{
 	collections::{HashSet, VecDeque},
 	fmt,
-	io::{self, BufRead, BufReader, BufWriter},
+	io::{self, BufRead, BufReader, BufWriter, Read},
 	os::unix::process::ExitStatusExt,
 	path::PathBuf,
-	process::{Child, ChildStdin, Command, Stdio},
-	sync::{mpsc, Arc, Mutex},
+	process::{Child, ChildStdin, ChildStdout, Command, Stdio},
+	sync::{Arc, Mutex},
 	thread,
 	time::{Duration, Instant},
 };
@@ -153,7 +153,7 @@ const STDERR_TAIL: usize = 32;
 pub struct WorkerProcess {
 	child: Child,
 	stdin: BufWriter<ChildStdin>,
-	responses: mpsc::Receiver<io::Result<Response>>,
+	responses: FrameReader,
 	stderr: Arc<Mutex<VecDeque<String>>>,
 	/// Models this worker was sent (it may have dropped some since: it then asks again).
 	sent: HashSet<ModelId>,
@@ -194,20 +194,10 @@ impl WorkerProcess {
 					return Err(PoolError::Start("no pipes to the worker".into()));
 				},
 			};
-		let (sender, responses) = mpsc::channel();
-		thread::Builder::new()
-			.name(format!("verity-worker-{pid}-out"))
-			.spawn(move || {
-				let mut stdout = BufReader::new(stdout);
-				loop {
-					let frame = read_frame::<Response>(&mut stdout, MAX_RESPONSE_FRAME);
-					let failed = frame.is_err();
-					if sender.send(frame).is_err() || failed {
-						return;
-					}
-				}
-			})
-			.map_err(|e| PoolError::Start(format!("reader thread: {e}")))?;
+		// Read by the thread that runs the job, with a deadline: no thread hand-off per job.
+		rustix::io::ioctl_fionbio(&stdout, true)
+			.map_err(|e| PoolError::Start(format!("worker pipe: {e}")))?;
+		let responses = FrameReader { stdout, buffer: Vec::new() };
 		let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
 		let lines = tail.clone();
 		thread::Builder::new()
@@ -234,8 +224,8 @@ impl WorkerProcess {
 			ended: None,
 			peak_rss: 0,
 		};
-		match worker.responses.recv_timeout(config.start_time) {
-			Ok(Ok(Response::Ready { protocol, version, sandboxed })) => {
+		match worker.responses.next(Instant::now() + config.start_time) {
+			Ok(Some(Response::Ready { protocol, version, sandboxed })) => {
 				if protocol != PROTOCOL_VERSION {
 					worker.kill();
 					return Err(PoolError::Version {
@@ -246,7 +236,7 @@ impl WorkerProcess {
 				worker.sandboxed = sandboxed;
 				Ok(worker)
 			},
-			Ok(Ok(Response::Failed { reason })) => {
+			Ok(Some(Response::Failed { reason })) => {
 				worker.kill();
 				Err(PoolError::Start(String::from_utf8_lossy(&reason).into()))
 			},
@@ -318,19 +308,18 @@ impl WorkerProcess {
 			request.bytes = None;
 			let mut in_load = loading;
 			loop {
-				let timeout = deadline.saturating_duration_since(Instant::now());
-				match self.responses.recv_timeout(timeout) {
-					Ok(Ok(Response::Loaded)) if in_load => {
+				match self.responses.next(deadline) {
+					Ok(Some(Response::Loaded)) if in_load => {
 						in_load = false;
 						deadline = Instant::now() + config.run_time(cpu);
 					},
-					Ok(Ok(Response::Done(result))) => return Ok(WorkerRun::Finished(result)),
-					Ok(Ok(Response::NeedModel)) if !loading => {
+					Ok(Some(Response::Done(result))) => return Ok(WorkerRun::Finished(result)),
+					Ok(Some(Response::NeedModel)) if !loading => {
 						self.sent.remove(&request.model);
 						request.bytes = Some(model_bytes().ok_or(NotRun::ModelMissing)?);
 						break;
 					},
-					Err(mpsc::RecvTimeoutError::Timeout) => {
+					Ok(None) => {
 						self.peak_rss = self.read_peak_rss();
 						self.kill();
 						self.ended = Some(Ended::Timeout);
@@ -413,6 +402,90 @@ impl Drop for WorkerProcess {
 		}
 	}
 }
+
+/// Frames from a worker's stdout (non-blocking), read against a deadline.
+struct FrameReader {
+	stdout: ChildStdout,
+	/// Bytes read and not yet part of a whole frame.
+	buffer: Vec<u8>,
+}
+
+impl FrameReader {
+	/// The next frame, or `None` once `deadline` has passed without one. A frame over
+	/// [`MAX_RESPONSE_FRAME`], one that does not decode, or the end of the pipe is an error.
+	fn next(&mut self, deadline: Instant) -> io::Result<Option<Response>> {
+		loop {
+			if self.buffer.len() >= 4 {
+				let len = u32::from_le_bytes([
+					self.buffer[0],
+					self.buffer[1],
+					self.buffer[2],
+					self.buffer[3],
+				]);
+				if len > MAX_RESPONSE_FRAME {
+					return Err(io::Error::new(io::ErrorKind::InvalidData, "frame too large"));
+				}
+				let end = 4 + len as usize;
+				if self.buffer.len() >= end {
+					let frame = Response::decode(&mut &self.buffer[4..end])
+						.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+					self.buffer.drain(..end);
+					return frame.map(Some);
+				}
+			}
+			let now = Instant::now();
+			if now >= deadline {
+				return Ok(None);
+			}
+			// A small job's answer comes within microseconds: look for it a little before
+			// sleeping on the pipe, which costs a wake-up (tens of microseconds on a VM).
+			if self.spin(now)? {
+				continue;
+			}
+			let wait = deadline - now;
+			let timeout = rustix::time::Timespec {
+				tv_sec: wait.as_secs() as i64,
+				tv_nsec: i64::from(wait.subsec_nanos()),
+			};
+			let mut fds = [rustix::event::PollFd::new(&self.stdout, rustix::event::PollFlags::IN)];
+			match rustix::event::poll(&mut fds, Some(&timeout)) {
+				Ok(_) | Err(rustix::io::Errno::INTR) => {},
+				Err(e) => return Err(e.into()),
+			}
+			let mut chunk = [0u8; 64 * 1024];
+			match self.stdout.read(&mut chunk) {
+				Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+				Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+				Err(e) if e.kind() == io::ErrorKind::WouldBlock => {},
+				Err(e) if e.kind() == io::ErrorKind::Interrupted => {},
+				Err(e) => return Err(e),
+			}
+		}
+	}
+}
+
+impl FrameReader {
+	/// Reads whatever arrives within [`SPIN`] of `since`; whether anything did.
+	fn spin(&mut self, since: Instant) -> io::Result<bool> {
+		let mut chunk = [0u8; 64 * 1024];
+		while since.elapsed() < SPIN {
+			match self.stdout.read(&mut chunk) {
+				Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+				Ok(n) => {
+					self.buffer.extend_from_slice(&chunk[..n]);
+					return Ok(true);
+				},
+				Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::hint::spin_loop(),
+				Err(e) if e.kind() == io::ErrorKind::Interrupted => {},
+				Err(e) => return Err(e),
+			}
+		}
+		Ok(false)
+	}
+}
+
+/// How long a side of the pipe looks for the other's next frame before it sleeps on the pipe.
+pub const SPIN: Duration = Duration::from_micros(50);
 
 /// Why a request did not run on a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -114,6 +114,11 @@ pub fn main() -> ExitCode {
 	}
 	let mut input = BufReader::new(stdin);
 	loop {
+		// The node often sends the next job right away: look for it a little before sleeping
+		// on the pipe (see `pool::SPIN`).
+		if input.buffer().is_empty() {
+			await_input(&io::stdin());
+		}
 		let request = match read_frame::<Request>(&mut input, crate::protocol::MAX_REQUEST_FRAME) {
 			Ok(request) => request,
 			// The node closed the pipe: it is done with this worker.
@@ -131,12 +136,30 @@ pub fn main() -> ExitCode {
 	}
 }
 
+/// Returns once `input` has bytes to read, or after [`crate::pool::SPIN`] without any (the
+/// read that follows then sleeps until they come).
+fn await_input(input: &impl std::os::fd::AsFd) {
+	let since = std::time::Instant::now();
+	let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+	while since.elapsed() < crate::pool::SPIN {
+		let mut fds = [rustix::event::PollFd::new(input, rustix::event::PollFlags::IN)];
+		if matches!(rustix::event::poll(&mut fds, Some(&zero)), Ok(n) if n > 0) {
+			return;
+		}
+		std::hint::spin_loop();
+	}
+}
+
 /// The worker's state: its engine, the bytes of the model being loaded, its limits.
 struct Worker {
 	engine: Engine,
 	memory_limit: u64,
-	/// Opened before the sandbox closed the filesystem: the worker's own memory figures.
+	/// Opened before the sandbox closed the filesystem: the worker's own memory figures, cheap
+	/// (`statm`: sizes in pages) and detailed (`status`: its peak).
+	statm: Option<File>,
 	status: Option<File>,
+	/// The resident size at which the peak was last read, and that peak.
+	peak: (u64, u64),
 	sandboxed: bool,
 }
 
@@ -155,6 +178,7 @@ impl Worker {
 		// ONNX Runtime is loaded from its file first; the sandbox then closes the filesystem,
 		// and the engine's threads start inside it.
 		crate::library::environment(args.library.as_deref()).map_err(|e| e.to_string())?;
+		let statm = File::open("/proc/self/statm").ok();
 		let status = File::open("/proc/self/status").ok();
 		let sandboxed = if args.sandbox { crate::sandbox::restrict_self()? } else { false };
 		let engine = Engine::new(EngineConfig {
@@ -167,7 +191,7 @@ impl Worker {
 			..EngineConfig::default()
 		})
 		.map_err(|e| e.to_string())?;
-		Ok(Self { engine, memory_limit: args.memory_limit, status, sandboxed })
+		Ok(Self { engine, memory_limit: args.memory_limit, statm, status, peak: (0, 0), sandboxed })
 	}
 
 	/// Answers one request: loads its model if it brought one (saying [`Response::Loaded`] on
@@ -206,7 +230,7 @@ impl Worker {
 			loaded: loading || execution.stats.loaded,
 			cpu_micros: micros(execution.stats.cpu),
 			wall_micros: micros(execution.stats.wall),
-			peak_rss: self.status_field("VmHWM:").unwrap_or(0),
+			peak_rss: self.peak_rss(),
 		}))
 	}
 
@@ -233,7 +257,29 @@ impl Worker {
 
 	/// The worker's virtual size now (what `RLIMIT_AS` counts), in bytes.
 	fn virtual_size(&mut self) -> u64 {
-		self.status_field("VmSize:").unwrap_or(self.memory_limit)
+		self.statm_pages().map(|(size, _)| size).unwrap_or(self.memory_limit)
+	}
+
+	/// The worker's peak resident size: read from `status` only when the resident size grew
+	/// since the last look (a peak can only be new then).
+	fn peak_rss(&mut self) -> u64 {
+		let resident = self.statm_pages().map(|(_, resident)| resident).unwrap_or(u64::MAX);
+		if resident > self.peak.0 {
+			let peak = self.status_field("VmHWM:").unwrap_or(resident);
+			self.peak = (resident, peak.max(self.peak.1));
+		}
+		self.peak.1
+	}
+
+	/// Virtual and resident size, in bytes, from `statm`.
+	fn statm_pages(&mut self) -> Option<(u64, u64)> {
+		let file = self.statm.as_mut()?;
+		file.rewind().ok()?;
+		let mut text = String::new();
+		file.read_to_string(&mut text).ok()?;
+		let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+		let page = rustix::param::page_size() as u64;
+		Some((fields.next()?? * page, fields.next()?? * page))
 	}
 
 	/// A `kB` field of `/proc/self/status`, in bytes.
