@@ -22,10 +22,13 @@ fail() {
 }
 
 # One build for the node, its tests and every tool: the same profile and features everywhere,
-# so each dependency compiles once.
+# so each dependency compiles once. VERITY_BUILD_TIMINGS=1 also writes cargo's report of where
+# the build spent its time ($CARGO_TARGET_DIR/cargo-timings/cargo-timing.html).
 build_all() {
 	step "build (release, target dir $CARGO_TARGET_DIR)"
-	(cd "$VERITY_ROOT" && cargo build --locked --release --workspace --all-targets) ||
+	local timings=()
+	[ "${VERITY_BUILD_TIMINGS:-0}" = 1 ] && timings=(--timings)
+	(cd "$VERITY_ROOT" && cargo build --locked --release --workspace --all-targets "${timings[@]}") ||
 		fail "cargo build failed (see the errors above)"
 }
 

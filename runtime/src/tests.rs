@@ -147,3 +147,22 @@ fn the_validators_are_the_executors_with_their_inference_keys() {
 		);
 	});
 }
+
+#[test]
+fn every_model_the_registry_accepts_fits_a_blocks_admission() {
+	use crate::configs::{MaxCpuMillisPerBlock, MaxModelCpuMillis, MaxSeatsPerBlock};
+	use polkadot_sdk::frame_support::traits::Get;
+	assert!(u64::from(MaxModelCpuMillis::get()) <= MaxCpuMillisPerBlock::get());
+	let max_committee: u32 = <Runtime as pallet_inference::Config>::MaxCommittee::get();
+	assert!(max_committee <= MaxSeatsPerBlock::get());
+	// The bundled models are cheap enough for a block to admit hundreds of their jobs.
+	chain_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		for model in crate::ModelRegistry::models_by_owner(Sr25519Keyring::Alice.to_account_id()) {
+			let limits = crate::ModelRegistry::model(model).unwrap().metadata.limits;
+			assert!(
+				MaxCpuMillisPerBlock::get() / u64::from(limits.cpu_millis) >= 150,
+				"{limits:?}"
+			);
+		}
+	});
+}

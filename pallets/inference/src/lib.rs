@@ -69,6 +69,7 @@
 
 extern crate alloc;
 
+pub use extension::AdmitJobs;
 pub use pallet::*;
 use polkadot_sdk::{frame_support, frame_system};
 pub use types::*;
@@ -76,6 +77,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod extension;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
@@ -516,9 +518,11 @@ pub mod pallet {
 		/// Holds the fee (at most `max_fee`) from the caller.
 		///
 		/// Each block admits jobs up to [`Config::MaxSeatsPerBlock`] committee seats and
-		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time; past that, submissions are
-		/// refused with [`Error::ChainBusy`] (charged only what checking them cost), so that
-		/// every job the chain accepts can be served in time.
+		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time, so that every job the chain
+		/// accepts can be served in time. The [`AdmitJobs`] transaction extension keeps a
+		/// submission past the bound in the pool for a later block; one that reaches dispatch
+		/// anyway (through another call) is refused with [`Error::ChainBusy`], charged only what
+		/// checking it cost.
 		///
 		/// Errors: [`Error::ModelNotFound`], [`Error::ModelNotRunnable`],
 		/// [`Error::InvalidInputs`], [`Error::InputsTooLarge`], [`Error::InvalidCommitteeSize`],
@@ -853,7 +857,11 @@ pub mod pallet {
 
 		/// The block's load with a job of `seats` and `cpu_millis` added, if it stays within
 		/// the bounds.
-		fn admit(now: BlockNumberFor<T>, seats: u32, cpu_millis: u32) -> Option<BlockLoad> {
+		pub(crate) fn admit(
+			now: BlockNumberFor<T>,
+			seats: u32,
+			cpu_millis: u32,
+		) -> Option<BlockLoad> {
 			let mut load = match Load::<T>::get() {
 				Some((block, load)) if block == now => load,
 				_ => BlockLoad::default(),

@@ -1050,3 +1050,60 @@ mod admission {
 		});
 	}
 }
+
+mod admit_jobs_extension {
+	use super::*;
+	use polkadot_sdk::{
+		frame_support::dispatch::GetDispatchInfo,
+		sp_runtime::{
+			traits::{TransactionExtension, TxBaseImplication},
+			transaction_validity::TransactionValidityError,
+		},
+	};
+
+	fn check(committee_size: u32) -> Result<(), TransactionValidityError> {
+		let call = RuntimeCall::Inference(crate::Call::submit_job {
+			model: MODEL,
+			inputs: inputs(),
+			committee_size,
+			max_fee: 1_000,
+		});
+		crate::AdmitJobs::<Test>::new()
+			.validate(
+				RuntimeOrigin::signed(REQUESTER),
+				&call,
+				&call.get_dispatch_info(),
+				0,
+				(),
+				&TxBaseImplication(()),
+				TransactionSource::External,
+			)
+			.map(drop)
+	}
+
+	#[test]
+	fn a_submission_the_block_cannot_admit_waits_in_the_pool_for_the_next() {
+		new_test_ext().execute_with(|| {
+			MaxSeatsPerBlock::set(&6);
+			assert_eq!(check(3), Ok(()));
+			submit(3);
+			submit(3);
+			// Full: the block author leaves it in the pool ("exhausts resources").
+			assert_eq!(check(3), Err(InvalidTransaction::ExhaustsResources.into()));
+			next_block();
+			assert_eq!(check(3), Ok(()));
+		});
+	}
+
+	#[test]
+	fn a_job_no_block_could_admit_is_left_to_the_dispatch_to_refuse() {
+		new_test_ext().execute_with(|| {
+			MaxSeatsPerBlock::set(&2);
+			assert_eq!(check(3), Ok(()));
+			let refused =
+				Inference::submit_job(RuntimeOrigin::signed(REQUESTER), MODEL, inputs(), 3, 1_000)
+					.unwrap_err();
+			assert_eq!(refused.error, Error::<Test>::ChainBusy.into());
+		});
+	}
+}
