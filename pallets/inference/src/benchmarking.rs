@@ -330,7 +330,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			Inference::<T>::resolve(id, &mut job, now);
+			let _ = Inference::<T>::resolve(id, &mut job, now);
 			Jobs::<T>::insert(id, job);
 		}
 

@@ -69,7 +69,6 @@
 
 extern crate alloc;
 
-pub use extension::AdmitJobs;
 pub use pallet::*;
 use polkadot_sdk::{frame_support, frame_system};
 pub use types::*;
@@ -77,7 +76,6 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
-mod extension;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
@@ -334,8 +332,9 @@ pub mod pallet {
 	}
 
 	/// What the executor and base fees are multiplied by, following demand (see
-	/// [`Config::MaxFeeMultiplier`]).
+	/// [`Config::MaxFeeMultiplier`]). Read by every submission (whitelisted, as [`Load`]).
 	#[pallet::storage]
+	#[pallet::whitelist_storage]
 	pub type FeeMultiplier<T> = StorageValue<_, FixedU128, ValueQuery, OneMultiplier>;
 
 	/// Jobs by id (ids are sequential, not chosen by users).
@@ -519,10 +518,9 @@ pub mod pallet {
 		///
 		/// Each block admits jobs up to [`Config::MaxSeatsPerBlock`] committee seats and
 		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time, so that every job the chain
-		/// accepts can be served in time. The [`AdmitJobs`] transaction extension keeps a
-		/// submission past the bound in the pool for a later block; one that reaches dispatch
-		/// anyway (through another call) is refused with [`Error::ChainBusy`], charged only what
-		/// checking it cost.
+		/// accepts can be served in time; past that, submissions are refused with
+		/// [`Error::ChainBusy`], charged only what checking them cost (submit again in a later
+		/// block).
 		///
 		/// Errors: [`Error::ModelNotFound`], [`Error::ModelNotRunnable`],
 		/// [`Error::InvalidInputs`], [`Error::InputsTooLarge`], [`Error::InvalidCommitteeSize`],
@@ -796,8 +794,8 @@ pub mod pallet {
 				applied += 1;
 				if all_in {
 					resolutions
-						.saturating_accrue(Self::resolution_weight(job.committee.len() as u32));
-					Self::resolve(job_id, &mut job, now);
+						.saturating_accrue(T::WeightInfo::resolve(job.committee.len() as u32));
+					resolutions.saturating_accrue(Self::resolve(job_id, &mut job, now));
 				}
 				Jobs::<T>::insert(job_id, job);
 			}
@@ -1048,11 +1046,17 @@ pub mod pallet {
 			T::DbWeight::get().reads(6).saturating_add(Weight::from_parts(100_000_000, 0))
 		}
 
-		/// What resolving a job of a committee of `k` weighs: the benchmarked resolution (a
+		/// The most resolving a job of a committee of `k` weighs: the benchmarked resolution (a
 		/// completed job, its model told so) and the registry's bookkeeping of a resource
-		/// failure, which may deprecate the model (two reads and two writes more).
+		/// failure ([`Pallet::resource_failure_weight`]).
 		pub fn resolution_weight(k: u32) -> Weight {
-			T::WeightInfo::resolve(k).saturating_add(T::DbWeight::get().reads_writes(2, 2))
+			T::WeightInfo::resolve(k).saturating_add(Self::resource_failure_weight())
+		}
+
+		/// What a resource failure costs the registry beyond a completed job: counting it, and
+		/// perhaps deprecating the model (two reads and two writes).
+		pub fn resource_failure_weight() -> Weight {
+			T::DbWeight::get().reads_writes(2, 2)
 		}
 
 		/// The most a reveal batch of `items` can weigh: every item resolving a full committee.
@@ -1207,7 +1211,8 @@ pub mod pallet {
 					Jobs::<T>::insert(job_id, job);
 				},
 				Phase::Reveal => {
-					Self::resolve(job_id, &mut job, now);
+					// Charged its worst case before (`advance_due`).
+					let _ = Self::resolve(job_id, &mut job, now);
 					Jobs::<T>::insert(job_id, job);
 				},
 				Phase::Completed | Phase::Failed => {
@@ -1225,8 +1230,9 @@ pub mod pallet {
 			Self::deposit_event(Event::RevealPhase { job: job_id, due: job.due });
 		}
 
-		/// Decides a job from its reveals, pays and refunds, and schedules its pruning.
-		pub(crate) fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
+		/// Decides a job from its reveals, pays and refunds, and schedules its pruning. Returns
+		/// the weight it took beyond the benchmarked resolution (a resource failure's).
+		pub(crate) fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
 			let k = job.committee.len() as u32;
 			let q = quorum(k) as usize;
 			let revealed: Vec<(usize, &Reveal<T::MaxOutputBytes>)> = job
@@ -1256,11 +1262,11 @@ pub mod pallet {
 
 			let Some((chosen, agreeing)) = decided else {
 				Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
-				return;
+				return Weight::zero();
 			};
 			let RevealSlot::Revealed(reveal) = job.reveals[chosen].clone() else {
 				defensive!("the chosen member revealed");
-				return;
+				return Weight::zero();
 			};
 			let failure =
 				reveal.outcome.as_ref().and_then(|bytes| match Outcome::decode(&mut &bytes[..]) {
@@ -1275,7 +1281,11 @@ pub mod pallet {
 				};
 				T::Models::job_settled(&job.model.id, code.is_resource_failure());
 				Self::fail(job_id, job, reason, &agreeing, now);
-				return;
+				return if code.is_resource_failure() {
+					Self::resource_failure_weight()
+				} else {
+					Weight::zero()
+				};
 			}
 
 			T::Models::job_settled(&job.model.id, false);
@@ -1299,6 +1309,7 @@ pub mod pallet {
 				result_hash: reveal.result_hash,
 				output: reveal.outcome.map(|o| o.into_inner()),
 			});
+			Weight::zero()
 		}
 
 		/// Fails a job, settling it: `agreeing` is the quorum on an error outcome (empty when

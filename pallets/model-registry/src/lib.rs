@@ -811,7 +811,11 @@ pub mod pallet {
 
 		fn job_settled(id: &ModelId, resource_failure: bool) {
 			if !resource_failure {
-				ResourceFailures::<T>::remove(id);
+				// Read first: most models have no failures to forget, and a read costs less than
+				// a write.
+				if ResourceFailures::<T>::contains_key(id) {
+					ResourceFailures::<T>::remove(id);
+				}
 				return;
 			}
 			let failures = ResourceFailures::<T>::get(id).unwrap_or(0).saturating_add(1);
