@@ -161,11 +161,15 @@ parameter_types! {
 	pub const ResourceFailureFee: Balance = 2 * crate::MILLI_UNIT;
 	/// Committee seats a block admits: 512 jobs of 3. Their commits and reveals, and the
 	/// resolutions, fit the operational share of the blocks that follow with room to spare
-	/// (`scripts/bench-jobs.sh` measures ~3.3 ms of weight per job of 3 at the limit).
+	/// (`scripts/bench-jobs.sh` measures ~3.1 ms of weight per job of 3 at the limit).
 	pub const MaxSeatsPerBlock: u32 = 1_536;
 	/// Declared CPU time a block admits: 3 s, half of what the reference validator's two
 	/// inference workers run in a 3 s slot, were it on every committee.
 	pub const MaxCpuMillisPerBlock: u64 = 3_000;
+	/// Open jobs an executor may be on: two blocks of full admission were it on every
+	/// committee (512 jobs a block at a latency of 2 blocks). An executor further behind is
+	/// given no new job until its votes catch up, so that the jobs it has complete in time.
+	pub const MaxOpenPerExecutor: u32 = 1_024;
 	/// Fees rise with demand to at most a hundred times their base.
 	pub JobMaxFeeMultiplier: polkadot_sdk::sp_runtime::FixedU128 =
 		polkadot_sdk::sp_runtime::FixedU128::from_u32(100);
@@ -197,6 +201,7 @@ impl pallet_inference::Config for Runtime {
 	type ResourceFailureFee = ResourceFailureFee;
 	type MaxSeatsPerBlock = MaxSeatsPerBlock;
 	type MaxCpuMillisPerBlock = MaxCpuMillisPerBlock;
+	type MaxOpenPerExecutor = MaxOpenPerExecutor;
 	type MaxFeeMultiplier = JobMaxFeeMultiplier;
 	type FeeCollector = JobFeeCollector;
 	type MaxExecutors = ConstU32<64>;

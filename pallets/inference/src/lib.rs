@@ -4,11 +4,12 @@
 //! accepts a result only when a quorum agrees.
 //!
 //! 1. [`Pallet::submit_job`]: the inputs are checked against the model's spec, the block's
-//!    admission bounds are checked (committee seats and declared CPU time: beyond them the
-//!    submission is refused, never failed later), the fee ([`FeeQuote`]: the model's fee + an
-//!    executor fee per member + a base fee, the last two times the demand-driven
-//!    [`FeeMultiplier`]) is held from the requester, and a committee is drawn from the
-//!    executors. The job gets a [`JobKey`] bound to its parent block and its content.
+//!    admission bounds are checked (committee seats and declared CPU time), a committee is
+//!    drawn from the executors and each member's open jobs checked (at most
+//!    [`Config::MaxOpenPerExecutor`]: beyond any bound the submission is refused, never failed
+//!    later), and the fee ([`FeeQuote`]: the model's fee + an executor fee per member + a base
+//!    fee, the last two times the demand-driven [`FeeMultiplier`]) is held from the requester.
+//!    The job gets a [`JobKey`] bound to its parent block and its content.
 //! 2. Commit phase: each member's off-chain worker runs the job (in the node's sandboxed
 //!    inference workers, under the model's declared limits) and submits
 //!    `blake2_256(result_hash ++ salt ++ executor ++ job key)` with
@@ -258,6 +259,13 @@ pub mod pallet {
 		/// validator's inference workers can run in time were it on every committee.
 		#[pallet::constant]
 		type MaxCpuMillisPerBlock: Get<u64>;
+		/// Most open jobs (not yet settled) an executor may be drawn into: a submission whose
+		/// committee has a member this far behind on its votes is refused, so that a committee
+		/// that falls behind (a slow or overloaded machine, a member offline) is given no more
+		/// work than it can vote on before the jobs' windows close. At a latency of `L` blocks
+		/// an executor on every committee takes at most this many over `L` jobs a block.
+		#[pallet::constant]
+		type MaxOpenPerExecutor: Get<u32>;
 		/// Highest the fee multiplier goes. It scales the executor and base fees: up by up to
 		/// an eighth per block while blocks admit more than half their bound, down as fast
 		/// while they admit less, never below one.
@@ -452,8 +460,9 @@ pub mod pallet {
 		/// There are fewer executors than the committee size.
 		NotEnoughExecutors,
 		/// This block admitted as many jobs as the executors can serve in time (committee
-		/// seats, or declared CPU time): submit again in a later block. The fee multiplier
-		/// rises while blocks are this full; `feeEstimate` quotes the current fee.
+		/// seats, or declared CPU time), or a member of the committee drawn is behind on the
+		/// votes of `MaxOpenPerExecutor` open jobs: submit again in a later block. The fee
+		/// multiplier rises while blocks are this full; `feeEstimate` quotes the current fee.
 		ChainBusy,
 		/// The fee is above `max_fee`.
 		FeeAboveMax,
@@ -508,6 +517,7 @@ pub mod pallet {
 				"a block admits at least one job of the largest committee"
 			);
 			assert!(T::MaxFeeMultiplier::get() >= FixedU128::one(), "the multiplier can be one");
+			assert!(T::MaxOpenPerExecutor::get() > 0, "an executor can be drawn");
 		}
 	}
 
@@ -517,8 +527,9 @@ pub mod pallet {
 		/// Holds the fee (at most `max_fee`) from the caller.
 		///
 		/// Each block admits jobs up to [`Config::MaxSeatsPerBlock`] committee seats and
-		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time, so that every job the chain
-		/// accepts can be served in time; past that, submissions are refused with
+		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time, and a member of the committee
+		/// drawn is on at most [`Config::MaxOpenPerExecutor`] open jobs, so that every job the
+		/// chain accepts can be served in time; past that, submissions are refused with
 		/// [`Error::ChainBusy`], charged only what checking them cost (submit again in a later
 		/// block).
 		///
@@ -565,20 +576,33 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			let load = Self::admit(now, committee_size, runnable.limits.cpu_millis)
 				.ok_or_else(|| refused(Error::<T>::ChainBusy))?;
-			let fee = Self::quote(runnable.fee, committee_size);
-			ensure!(fee.total <= max_fee, refused(Error::<T>::FeeAboveMax));
 
 			let job_id = NextJobId::<T>::get();
-			T::Currency::hold(&HoldReason::JobFee.into(), &requester, fee.total)
-				.map_err(|_| refused(Error::<T>::CannotPayFee))?;
-			Load::<T>::put((now, load));
-
 			let parent = frame_system::Pallet::<T>::parent_hash();
 			let committee = Self::draw_committee(
 				&executors.iter().map(|(who, _)| who.clone()).collect::<Vec<_>>(),
 				committee_size,
 				&(parent, job_id).encode(),
 			);
+			// From here a refusal has also read the members' records (an admitted job reads and
+			// writes them anyway).
+			let refused = |error: Error<T>| polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
+				post_info: Some(
+					Self::refused_submission_weight()
+						.saturating_add(T::DbWeight::get().reads(committee_size.into())),
+				)
+				.into(),
+				error: error.into(),
+			};
+			let behind = |member: &T::AccountId| {
+				Stats::<T>::get(member).open() >= T::MaxOpenPerExecutor::get()
+			};
+			ensure!(!committee.iter().any(behind), refused(Error::<T>::ChainBusy));
+			let fee = Self::quote(runnable.fee, committee_size);
+			ensure!(fee.total <= max_fee, refused(Error::<T>::FeeAboveMax));
+			T::Currency::hold(&HoldReason::JobFee.into(), &requester, fee.total)
+				.map_err(|_| refused(Error::<T>::CannotPayFee))?;
+			Load::<T>::put((now, load));
 			// Another fork has another parent at this height, or another job of this number:
 			// either way another key.
 			let key = blake2_256(
@@ -959,6 +983,19 @@ pub mod pallet {
 				let held = T::Currency::balance_on_hold(&HoldReason::JobFee.into(), &requester);
 				let expected = owed.get(&requester).copied().unwrap_or_default();
 				ensure!(held == expected, "held job fees differ from what open jobs owe");
+			}
+			for (member, stats) in Stats::<T>::iter() {
+				let settled =
+					(stats.agreed as u64) + (stats.disagreed as u64) + (stats.missed as u64);
+				ensure!(
+					settled <= stats.assigned as u64,
+					"an executor settled more jobs than drawn"
+				);
+				let open = PendingByExecutor::<T>::iter_key_prefix(&member).count() as u64;
+				ensure!(
+					open == stats.assigned as u64 - settled,
+					"an executor's open jobs differ from its record"
+				);
 			}
 			Ok(())
 		}

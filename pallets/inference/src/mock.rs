@@ -182,6 +182,7 @@ parameter_types! {
 	/// Admission bounds, set lower by the tests of admission.
 	pub storage MaxSeatsPerBlock: u32 = 64;
 	pub storage MaxCpuMillisPerBlock: u64 = 100_000;
+	pub storage MaxOpenPerExecutor: u32 = 10_000;
 	pub MaxFeeMultiplier: polkadot_sdk::sp_runtime::FixedU128 =
 		polkadot_sdk::sp_runtime::FixedU128::from_u32(4);
 	pub const FeeCollector: AccountId = 99;
@@ -206,6 +207,7 @@ impl pallet_inference::Config for Test {
 	type ResourceFailureFee = ResourceFailureFee;
 	type MaxSeatsPerBlock = MaxSeatsPerBlock;
 	type MaxCpuMillisPerBlock = MaxCpuMillisPerBlock;
+	type MaxOpenPerExecutor = MaxOpenPerExecutor;
 	type MaxFeeMultiplier = MaxFeeMultiplier;
 	type FeeCollector = FeeCollector;
 	type MaxExecutors = polkadot_sdk::frame_support::traits::ConstU32<16>;

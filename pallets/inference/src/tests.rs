@@ -1015,6 +1015,91 @@ mod admission {
 	}
 
 	#[test]
+	fn a_committee_behind_on_its_votes_gets_no_new_job_until_it_catches_up() {
+		use polkadot_sdk::frame_support::{traits::Get, weights::RuntimeDbWeight};
+		new_test_ext().execute_with(|| {
+			let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);
+			MaxOpenPerExecutor::set(&2);
+			// Committees of all three executors: each is on every job.
+			let first = submit(3);
+			let second = submit(3);
+			assert!(Stats::<Test>::iter().all(|(_, s)| s.open() == 2));
+			next_block();
+			let refused =
+				Inference::submit_job(RuntimeOrigin::signed(REQUESTER), MODEL, inputs(), 3, 1_000)
+					.unwrap_err();
+			assert_eq!(refused.error, Error::<Test>::ChainBusy.into());
+			// Charged its checks and reading the members' records, and nothing held for it.
+			let charged = refused.post_info.actual_weight.unwrap();
+			assert_eq!(
+				charged,
+				Inference::refused_submission_weight().saturating_add(
+					<<Test as polkadot_sdk::frame_system::Config>::DbWeight as Get<
+						RuntimeDbWeight,
+					>>::get()
+					.reads(3)
+				)
+			);
+			assert!(charged.all_lt(<() as WeightInfo>::submit_job(3)), "{charged:?}");
+			assert_eq!(held(REQUESTER), 2 * (MODEL_FEE + 3 * 10 + 5));
+			// The first job settles: one open job each, and the next submission is admitted.
+			let outcome = success(&[1]);
+			for m in committee(first) {
+				commit(m, first, &outcome);
+			}
+			for m in committee(first) {
+				reveal(m, first, &outcome);
+			}
+			assert_eq!(phase(first), Phase::Completed);
+			assert_eq!(phase(second), Phase::Commit);
+			assert!(Stats::<Test>::iter().all(|(_, s)| s.open() == 1));
+			submit(3);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn a_member_behind_holds_back_only_the_jobs_it_is_drawn_into() {
+		new_test_ext().execute_with(|| {
+			let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);
+			MaxOpenPerExecutor::set(&1);
+			let (mut admitted, mut refused) = (0, 0);
+			// Committees of one, a block apart, all within the commit window: no job settles.
+			for _ in 0..2 {
+				for _ in 0..EXECUTORS.len() {
+					let drawn = Inference::draw_committee(
+						&EXECUTORS[..],
+						1,
+						&(System::parent_hash(), NextJobId::<Test>::get()).encode(),
+					)[0];
+					let was_open = Stats::<Test>::get(drawn).open();
+					match Inference::submit_job(
+						RuntimeOrigin::signed(REQUESTER),
+						MODEL,
+						inputs(),
+						1,
+						1_000,
+					) {
+						Ok(_) => {
+							assert_eq!(was_open, 0);
+							admitted += 1;
+						},
+						Err(e) => {
+							assert_eq!(e.error, Error::<Test>::ChainBusy.into());
+							assert_eq!(was_open, 1);
+							refused += 1;
+						},
+					}
+					next_block();
+				}
+			}
+			assert!(admitted > 1 && refused > 0, "{admitted} admitted, {refused} refused");
+			assert!(Stats::<Test>::iter().all(|(_, s)| s.open() <= 1));
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
 	fn the_fee_multiplier_rises_while_blocks_are_full_and_falls_back() {
 		new_test_ext().execute_with(|| {
 			let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);

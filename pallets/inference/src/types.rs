@@ -183,6 +183,17 @@ pub struct ExecutorStats {
 	pub missed: u32,
 }
 
+impl ExecutorStats {
+	/// Jobs it was drawn into that are not settled yet (every settlement counts each member
+	/// once: agreed, disagreed or missed).
+	pub fn open(&self) -> u32 {
+		self.assigned
+			.saturating_sub(self.agreed)
+			.saturating_sub(self.disagreed)
+			.saturating_sub(self.missed)
+	}
+}
+
 /// The result of a finished job.
 #[derive(
 	CloneNoBound,
