@@ -367,11 +367,14 @@ def hostile_huge_output():
 
 
 # What each hostile model declares: small limits, as an attacker would (the cheaper a job looks,
-# the more of them the chain admits).
+# the more of them the chain admits). slow_matmul declares enough that expanding its input to
+# 256 MiB (its first operator) never uses it up: the worker's own watchdog, which acts between
+# operators, would otherwise sometimes stop it before the multiplication, and the case it is
+# for is the one operator only the node's kill stops.
 HOSTILE_LIMITS = {
     "constant_of_shape_bomb": {"cpuMillis": 200, "memoryMib": 256},
     "expand_bomb": {"cpuMillis": 200, "memoryMib": 256},
-    "slow_matmul": {"cpuMillis": 200, "memoryMib": 768},
+    "slow_matmul": {"cpuMillis": 1000, "memoryMib": 768},
     "long_chain": {"cpuMillis": 20, "memoryMib": 256},
     "external_data": {"cpuMillis": 10, "memoryMib": 64},
     "huge_output": {"cpuMillis": 200, "memoryMib": 256},

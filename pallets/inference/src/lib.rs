@@ -340,7 +340,8 @@ pub mod pallet {
 	}
 
 	/// What the executor and base fees are multiplied by, following demand (see
-	/// [`Config::MaxFeeMultiplier`]). Read by every submission (whitelisted, as [`Load`]).
+	/// [`Config::MaxFeeMultiplier`]). Read by every submission, so whitelisted: `on_initialize`
+	/// pays its read and its write, once a block.
 	#[pallet::storage]
 	#[pallet::whitelist_storage]
 	pub type FeeMultiplier<T> = StorageValue<_, FixedU128, ValueQuery, OneMultiplier>;
@@ -385,6 +386,10 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			let mut accounts: Vec<_> = self.executors.iter().map(|(who, _)| who).collect();
+			accounts.sort();
+			accounts.dedup();
+			assert_eq!(accounts.len(), self.executors.len(), "genesis executors are distinct");
 			let executors: BoundedVec<_, T::MaxExecutors> =
 				self.executors.clone().try_into().expect("genesis executors within MaxExecutors");
 			Executors::<T>::put(executors);
@@ -484,7 +489,10 @@ pub mod pallet {
 
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::update_fee_multiplier(now);
-			Self::handle_due(now, T::MaxHookWeight::get())
+			// The whitelisted multiplier: read here, and written here or by no one.
+			T::DbWeight::get()
+				.reads_writes(1, 1)
+				.saturating_add(Self::handle_due(now, T::MaxHookWeight::get()))
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -549,9 +557,8 @@ pub mod pallet {
 			max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let requester = ensure_signed(origin)?;
-			// A refused submission costs what its checks did (reading the model, the executors,
-			// the block's load, the multiplier and the requester's balance; checking and encoding
-			// the inputs), not a whole job.
+			// A refused submission costs what its checks did (reading the model, the executors
+			// and the block's load; checking and encoding the inputs), not a whole job.
 			let refused = |error: Error<T>| polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
 				post_info: Some(Self::refused_submission_weight()).into(),
 				error: error.into(),
@@ -585,11 +592,11 @@ pub mod pallet {
 				&(parent, job_id).encode(),
 			);
 			// From here a refusal has also read the members' records (an admitted job reads and
-			// writes them anyway).
+			// writes them anyway) and, at most, the requester's holds.
 			let refused = |error: Error<T>| polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
 				post_info: Some(
 					Self::refused_submission_weight()
-						.saturating_add(T::DbWeight::get().reads(committee_size.into())),
+						.saturating_add(T::DbWeight::get().reads(u64::from(committee_size) + 1)),
 				)
 				.into(),
 				error: error.into(),
@@ -1303,6 +1310,8 @@ pub mod pallet {
 			};
 			let RevealSlot::Revealed(reveal) = job.reveals[chosen].clone() else {
 				defensive!("the chosen member revealed");
+				// Settled all the same, so that no job stays open.
+				Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
 				return Weight::zero();
 			};
 			let failure =
