@@ -11,11 +11,11 @@
 
 use crate::{
 	protocol::{
-		write_frame, Request, Response, RunRequest, RunResult, MAX_RESPONSE_FRAME, PROTOCOL_VERSION,
+		read_frame, write_frame, Request, Response, RunRequest, RunResult, MAX_RESPONSE_FRAME,
+		PROTOCOL_VERSION,
 	},
 	worker::WorkerArgs,
 };
-use codec::Decode;
 use std::{
 	collections::{HashSet, VecDeque},
 	fmt,
@@ -415,21 +415,12 @@ impl FrameReader {
 	/// [`MAX_RESPONSE_FRAME`], one that does not decode, or the end of the pipe is an error.
 	fn next(&mut self, deadline: Instant) -> io::Result<Option<Response>> {
 		loop {
-			if self.buffer.len() >= 4 {
-				let len = u32::from_le_bytes([
-					self.buffer[0],
-					self.buffer[1],
-					self.buffer[2],
-					self.buffer[3],
-				]);
-				if len > MAX_RESPONSE_FRAME {
-					return Err(io::Error::new(io::ErrorKind::InvalidData, "frame too large"));
-				}
+			if let Some(len) = self.buffer.first_chunk::<4>().copied().map(u32::from_le_bytes) {
 				let end = 4 + len as usize;
-				if self.buffer.len() >= end {
-					let frame = Response::decode(&mut &self.buffer[4..end])
-						.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
-					self.buffer.drain(..end);
+				// A whole frame, or a length `read_frame` refuses before reading on.
+				if len > MAX_RESPONSE_FRAME || self.buffer.len() >= end {
+					let frame = read_frame::<Response>(&mut &self.buffer[..], MAX_RESPONSE_FRAME);
+					self.buffer.drain(..end.min(self.buffer.len()));
 					return frame.map(Some);
 				}
 			}
@@ -452,35 +443,37 @@ impl FrameReader {
 				Ok(_) | Err(rustix::io::Errno::INTR) => {},
 				Err(e) => return Err(e.into()),
 			}
-			let mut chunk = [0u8; 64 * 1024];
-			match self.stdout.read(&mut chunk) {
-				Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-				Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
-				Err(e) if e.kind() == io::ErrorKind::WouldBlock => {},
-				Err(e) if e.kind() == io::ErrorKind::Interrupted => {},
-				Err(e) => return Err(e),
-			}
+			self.read_available()?;
 		}
 	}
-}
 
-impl FrameReader {
 	/// Reads whatever arrives within [`SPIN`] of `since`; whether anything did.
 	fn spin(&mut self, since: Instant) -> io::Result<bool> {
-		let mut chunk = [0u8; 64 * 1024];
 		while since.elapsed() < SPIN {
-			match self.stdout.read(&mut chunk) {
-				Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-				Ok(n) => {
-					self.buffer.extend_from_slice(&chunk[..n]);
-					return Ok(true);
-				},
-				Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::hint::spin_loop(),
-				Err(e) if e.kind() == io::ErrorKind::Interrupted => {},
-				Err(e) => return Err(e),
+			if self.read_available()? {
+				return Ok(true);
 			}
+			std::hint::spin_loop();
 		}
 		Ok(false)
+	}
+
+	/// Appends what the pipe holds now to the buffer, without waiting; whether it held any.
+	fn read_available(&mut self) -> io::Result<bool> {
+		let mut chunk = [0u8; 64 * 1024];
+		match self.stdout.read(&mut chunk) {
+			Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
+			Ok(n) => {
+				self.buffer.extend_from_slice(&chunk[..n]);
+				Ok(true)
+			},
+			Err(e)
+				if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) =>
+			{
+				Ok(false)
+			},
+			Err(e) => Err(e),
+		}
 	}
 }
 

@@ -559,10 +559,13 @@ pub mod pallet {
 			let requester = ensure_signed(origin)?;
 			// A refused submission costs what its checks did (reading the model, the executors
 			// and the block's load; checking and encoding the inputs), not a whole job.
-			let refused = |error: Error<T>| polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
-				post_info: Some(Self::refused_submission_weight()).into(),
-				error: error.into(),
+			let refused_at = |weight: Weight, error: Error<T>| {
+				polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
+					post_info: Some(weight).into(),
+					error: error.into(),
+				}
 			};
+			let refused = |error| refused_at(Self::refused_submission_weight(), error);
 			ensure!(
 				committee_size > 0 && committee_size <= T::MaxCommittee::get(),
 				refused(Error::<T>::InvalidCommitteeSize)
@@ -593,14 +596,9 @@ pub mod pallet {
 			);
 			// From here a refusal has also read the members' records (an admitted job reads and
 			// writes them anyway) and, at most, the requester's holds.
-			let refused = |error: Error<T>| polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
-				post_info: Some(
-					Self::refused_submission_weight()
-						.saturating_add(T::DbWeight::get().reads(u64::from(committee_size) + 1)),
-				)
-				.into(),
-				error: error.into(),
-			};
+			let drawn = Self::refused_submission_weight()
+				.saturating_add(T::DbWeight::get().reads(u64::from(committee_size) + 1));
+			let refused = |error| refused_at(drawn, error);
 			let behind = |member: &T::AccountId| {
 				Stats::<T>::get(member).open() >= T::MaxOpenPerExecutor::get()
 			};
