@@ -33,15 +33,24 @@ const median = (xs) => (xs.length === 0 ? NaN : xs.length % 2 ? xs[(xs.length - 
 const accounts = ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"];
 
 /**
- * Follows best blocks: per number, its time, the dispatch result of each extrinsic by hash, the
- * jobs submitted, finished, and the weight of each dispatch class.
+ * Follows the chain. While a load is sent it only notes new best heads (to pace the sending):
+ * decoding blocks of a thousand extrinsics costs the client about a fifth of this machine's CPU,
+ * taken from the validators being measured. `analyze()` later reads the finalized blocks, so a
+ * block that lost a fork is never counted: per number, its time, the dispatch result of each
+ * extrinsic by hash, the jobs submitted, finished, and the weight of each dispatch class.
  */
 function follow(api) {
 	const blocks = new Map();
 	const listeners = [];
-	const unsubscribe = api.rpc.chain.subscribeNewHeads(async (header) => {
-		const hash = header.hash;
-		const number = header.number.toNumber();
+	let best = 0;
+	let next = null;
+	const unsubscribe = api.rpc.chain.subscribeNewHeads((header) => {
+		best = Math.max(best, header.number.toNumber());
+		if (next === null) next = best;
+		for (const l of listeners) l(best);
+	});
+	async function read(number) {
+		const hash = await api.rpc.chain.getBlockHash(number);
 		const [signed, at] = await Promise.all([api.rpc.chain.getBlock(hash), api.at(hash)]);
 		const [events, now, weight] = await Promise.all([at.query.system.events(), at.query.timestamp.now(), at.query.system.blockWeight()]);
 		const block = {
@@ -65,10 +74,18 @@ function follow(api) {
 			if (api.events.inference.JobCompleted.is(event)) block.completed.push(event.data.job.toNumber());
 			if (api.events.inference.JobFailed.is(event)) block.failed.set(event.data.job.toNumber(), event.data.reason.toString());
 		}
-		blocks.set(number, block);
-		for (const l of listeners) l(block);
-	});
-	return { blocks, onBlock: (l) => listeners.push(l), unsubscribe, best: () => Math.max(0, ...blocks.keys()) };
+		return block;
+	}
+	/** Reads every finalized block not read yet. */
+	async function analyze() {
+		const finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+		for (let n = next ?? finalized + 1; n <= finalized; n += 8) {
+			const numbers = Array.from({ length: Math.min(8, finalized - n + 1) }, (_, i) => n + i);
+			for (const b of await Promise.all(numbers.map(read))) blocks.set(b.number, b);
+			next = n + numbers.length;
+		}
+	}
+	return { blocks, analyze, onBlock: (l) => listeners.push(l), unsubscribe, best: () => best };
 }
 
 /** Signed `submit_job`s: `work` items { model, inputs, quote, committee }. */
@@ -103,8 +120,9 @@ class Ledger {
 		}
 	}
 
-	/** Where each sent transaction ended, and the jobs. */
-	account() {
+	/** Where each sent transaction ended, and the jobs, by the finalized blocks. */
+	async account() {
+		await this.chain.analyze();
 		const included = new Map();
 		const jobs = new Map();
 		const blocks = [...this.chain.blocks.values()].filter((b) => b.number >= this.firstBlock);
@@ -145,7 +163,7 @@ class Ledger {
 		const deadline = Date.now() + seconds * 1000;
 		let a;
 		for (;;) {
-			a = this.account();
+			a = await this.account();
 			process.stdout.write(`\r  sent ${a.sent}: refused ${a.refused}, included ${a.included}; jobs ${a.jobs.size}: completed ${a.completed}, failed ${a.failed}   `);
 			if ((a.refused + a.included === a.sent && a.open === 0) || Date.now() > deadline) break;
 			await sleep(2000);
