@@ -197,6 +197,8 @@ impl pallet_inference::Config for Runtime {
 	type Models = crate::ModelRegistry;
 	type ExecutorOrigin = polkadot_sdk::frame_system::EnsureRoot<AccountId>;
 	type ExecutorFee = ExecutorFee;
+	/// As transactions are priced (`pallet_transaction_payment`'s `WeightToFee`).
+	type WeightToFee = <Runtime as polkadot_sdk::pallet_transaction_payment::Config>::WeightToFee;
 	type BaseFee = JobBaseFee;
 	type ResourceFailureFee = ResourceFailureFee;
 	type MaxSeatsPerBlock = MaxSeatsPerBlock;

@@ -41,6 +41,7 @@ fn executor(account: Sr25519Keyring) -> (AccountId, ExecutorId) {
 fn testnet_genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
 	executors: Vec<(AccountId, ExecutorId)>,
+	min_committee: u32,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
@@ -59,7 +60,7 @@ fn testnet_genesis(
 		},
 		sudo: SudoConfig { key: Some(root.clone()) },
 		model_registry: ModelRegistryConfig { models: bundled_models(root) },
-		inference: InferenceConfig { executors },
+		inference: InferenceConfig { executors, min_committee },
 	})
 }
 
@@ -142,17 +143,20 @@ fn dev_accounts() -> Vec<AccountId> {
 	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
 }
 
-/// `dev`: Alice alone authors and finalizes blocks and holds the sudo key.
+/// `dev`: Alice alone authors and finalizes blocks, executes jobs (committees of 1 allowed) and
+/// holds the sudo key.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		vec![executor(Sr25519Keyring::Alice)],
+		1,
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
 }
 
-/// `local`: Alice, Bob and Charlie are validators; Alice holds the sudo key.
+/// `local`: Alice, Bob and Charlie are validators and executors, every job is run by a committee
+/// of at least 3; Alice holds the sudo key.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
@@ -165,6 +169,7 @@ pub fn local_config_genesis() -> Value {
 			executor(Sr25519Keyring::Bob),
 			executor(Sr25519Keyring::Charlie),
 		],
+		3,
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)

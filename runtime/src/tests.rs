@@ -137,13 +137,27 @@ fn the_validators_are_the_executors_with_their_inference_keys() {
 				})
 				.collect();
 		assert_eq!(executors.into_inner(), expected);
-		// A job on a bundled model with a committee of 3 costs its fee + 3 executor fees + the
-		// base fee.
+		// A job on a bundled model with a committee of 3 holds its fee + 3 executor fees + the
+		// base fee + the hook's fees (its upkeep and two deadlines, priced as transactions are).
+		use polkadot_sdk::frame_support::weights::WeightToFee;
+		type Price = <Runtime as polkadot_sdk::pallet_transaction_payment::Config>::WeightToFee;
 		let model = crate::ModelRegistry::models_by_owner(Sr25519Keyring::Alice.to_account_id())[0];
 		let fee = crate::ModelRegistry::model(model).unwrap().metadata.fee;
+		let quote = crate::Inference::quote(fee, 3);
+		assert_eq!(quote.upkeep_fee, Price::weight_to_fee(&crate::Inference::upkeep_weight()));
+		assert_eq!(
+			quote.deadline_fee,
+			Price::weight_to_fee(&crate::Inference::resolution_weight(3))
+		);
+		let hook = quote.upkeep_fee + 2 * quote.deadline_fee;
+		assert!(hook > 0 && hook < crate::configs::ExecutorFee::get(), "hook fees {hook}");
 		assert_eq!(
 			crate::Inference::fee_estimate(model, 3),
-			Some(fee + 3 * crate::configs::ExecutorFee::get() + crate::configs::JobBaseFee::get())
+			Some(
+				fee + 3 * crate::configs::ExecutorFee::get()
+					+ crate::configs::JobBaseFee::get()
+					+ hook
+			)
 		);
 	});
 }

@@ -35,10 +35,10 @@ async function run(nodeName, networkInfo) {
 
 		const after = await balance(api, dave.address);
 		check(after.held === 0n, `still held: ${after.held}`);
-		const expected = 3n * BigInt(view.fee.perExecutor) + BigInt(view.fee.base);
+		const expected = 3n * BigInt(view.fee.perExecutor) + BigInt(view.fee.base) + BigInt(view.fee.upkeep);
 		check(BigInt(view.fee.model) > 0n, "the model has a fee to refund");
 		const paid = before.free - after.free - txFees;
-		check(paid === expected, `paid ${paid} for the failed job, expected executor fees + base fee = ${expected}`);
+		check(paid === expected, `paid ${paid} for the failed job, expected executor fees + base fee + upkeep fee = ${expected}`);
 
 		// 2. A retired model is refused at submission.
 		const cnn = fixture("cnn_mnist");

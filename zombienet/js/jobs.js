@@ -86,13 +86,15 @@ async function run(nodeName, networkInfo) {
 		check(got.length === expected.length && got.every((v, i) => Math.abs(v - expected[i]) <= 1e-6),
 			`outputs ${JSON.stringify(got)} vs fixture ${JSON.stringify(expected)}`);
 
-		// Fees: the requester paid exactly the quote (plus the transaction fee), nothing stays
-		// held, and each member got the executor fee (the model's owner, Alice, also the model
-		// fee).
+		// Fees: the requester paid exactly the quote less the deadline fees it did not need
+		// (plus the transaction fee), nothing stays held, and each member got the executor fee
+		// (the model's owner, Alice, also the model fee).
 		const after = (await api.query.system.account(dave.address)).data;
 		check(after.reserved.toBigInt() === 0n, `still held: ${after.reserved}`);
 		const paid = before - after.free.toBigInt();
-		check(paid === quote + submitted.txFee, `paid ${paid}, quoted ${quote} + fee ${submitted.txFee}`);
+		const unused = BigInt(view.fee.deadlineHeld);
+		check(unused === 2n * BigInt(view.fee.deadline) && unused > 0n, `deadline fees ${JSON.stringify(view.fee)}`);
+		check(paid === quote - unused + submitted.txFee, `paid ${paid}, quoted ${quote} - unused deadline fees ${unused} + fee ${submitted.txFee}`);
 		const executorFee = api.consts.inference.executorFee.toBigInt();
 		for (const m of submitted.committee) {
 			const now = (await api.query.system.account(m)).data.free.toBigInt();

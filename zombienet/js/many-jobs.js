@@ -41,8 +41,10 @@ async function run(nodeName, networkInfo) {
 		const after = await balance(api, ferdie.address);
 		check(after.held === 0n, `still held: ${after.held}`);
 		const quoted = submitted.reduce((sum, s) => sum + s.quote, 0n);
+		// The deadline fees a job did not use come back.
+		const unused = submitted.reduce((sum, s) => sum + BigInt(views.get(s.id).fee.deadlineHeld), 0n);
 		const paid = before.free - after.free;
-		check(paid === quoted + txFees, `paid ${paid}, quoted ${quoted} + fees ${txFees}`);
+		check(paid === quoted - unused + txFees, `paid ${paid}, quoted ${quoted} - unused deadline fees ${unused} + fees ${txFees}`);
 		return 1;
 	} finally {
 		await close();

@@ -317,6 +317,17 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn set_min_committee() -> Result<(), BenchmarkError> {
+		let size = T::MaxCommittee::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, size);
+
+		assert_eq!(MinCommittee::<T>::get(), size);
+		Ok(())
+	}
+
 	/// Resolving a job of a committee of `k` (by its last reveal or its deadline): the
 	/// tolerance path over `k` full outcomes, all agreeing, so every member is paid.
 	#[benchmark]

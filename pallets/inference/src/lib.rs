@@ -3,7 +3,8 @@
 //! A dApp pays for an inference; a committee of executors computes it independently; the runtime
 //! accepts a result only when a quorum agrees.
 //!
-//! 1. [`Pallet::submit_job`]: the inputs are checked against the model's spec, the block's
+//! 1. [`Pallet::submit_job`]: the committee size is checked against the chain's minimum
+//!    ([`MinCommittee`]: 3 on `local`) and `MaxCommittee`, the inputs against the model's spec, the block's
 //!    admission bounds are checked (committee seats and declared CPU time), a committee is
 //!    drawn from the executors and each member's open jobs checked (at most
 //!    [`Config::MaxOpenPerExecutor`]: beyond any bound the submission is refused, never failed
@@ -22,7 +23,13 @@
 //! 4. Resolution, once every committed member revealed or the reveal window closed: a quorum
 //!    ([`quorum`]: ⌈2k/3⌉ of a committee of k, so 2 of 3) of equal result hashes decides. Failing that, revealed
 //!    outcomes equal within the model's tolerance count as agreeing. A quorum on a canonical
-//!    error outcome fails the job with that error.
+//!    error outcome fails the job with that error, whichever agreeing member carried the
+//!    outcome's bytes (a member may reveal the hash alone).
+//!
+//! Each member's record ([`ExecutorStats`]) counts every job it was drawn into once it is
+//! settled: agreed, disagreed (another result, or a reveal that did not match its commitment),
+//! missed (no commit, or no reveal), or voided (it committed, but the job failed for too few
+//! commits from the others).
 //!
 //! ## Who is paid
 //!
@@ -31,7 +38,19 @@
 //! | completed | model fee | executor fee | base fee | the executor fees of members who did not agree |
 //! | failed by a quorum on an error outcome | — | executor fee | base fee | the model fee and the executor fees of members who did not agree |
 //! | failed by a quorum on a resource failure (`Timeout`, `OutOfMemory`, `WorkerCrashed`) | — | resource-failure fee | base fee | the model fee, the executor fees of members who did not agree, and the rest of the agreeing members' executor fees |
-//! | failed: not enough commits, or no quorum | — | — | — | everything |
+//! | failed: not enough commits, or no quorum | — | — | — | everything but the hook's fees |
+//!
+//! In every outcome the fee collector also takes the job's **upkeep fee** (the work the job
+//! certainly gives `on_initialize`: visiting its three deadline entries and pruning it) and one
+//! **deadline fee** for each deadline at which `on_initialize` moved the job on (opening its
+//! reveal phase, failing it, or resolving it: at most two); both are priced as the runtime
+//! prices transaction weight ([`Config::WeightToFee`]), and two deadline fees are held at
+//! submission, the unused ones coming back. A job whose committee votes in time pays only the
+//! upkeep; a job that runs into its deadlines (a model no executor can fetch, a member offline)
+//! pays for the hook's work at them, so cheap jobs that are bound to fail cannot fill the hook
+//! for free. They are fees rather than weight charged to `submit_job`: that weight would count
+//! against the submission's block as well as, later, the hook's, and lower how many jobs a
+//! block admits.
 //!
 //! Resource failures depend on the executor's machine as well as the job, so they are settled
 //! apart: a model declares what one inference may use ([`ModelLimits`]: CPU time and memory on
@@ -140,7 +159,7 @@ pub mod pallet {
 			fungible::{Inspect, Mutate, MutateHold},
 			tokens::{Fortitude, Precision, Restriction},
 		},
-		weights::WeightMeter,
+		weights::{WeightMeter, WeightToFee},
 	};
 	use frame_system::pallet_prelude::*;
 	use polkadot_sdk::{
@@ -159,8 +178,9 @@ pub mod pallet {
 	};
 
 	/// The in-code storage version: 1 added job keys, model limits, resource fees, the block
-	/// load and the fee multiplier ([`crate::migrations::v1`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// load and the fee multiplier ([`crate::migrations::v1`]); 2 the executors' `voided` count
+	/// ([`crate::migrations::v2`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -242,6 +262,10 @@ pub mod pallet {
 		/// Paid to each agreeing committee member.
 		#[pallet::constant]
 		type ExecutorFee: Get<BalanceOf<Self>>;
+		/// Prices the work a job gives `on_initialize` (its deadlines and pruning) as the
+		/// runtime prices transaction weight, so that a job pays for it at submission (see
+		/// [`FeeQuote::upkeep_fee`] and [`FeeQuote::deadline_fee`]).
+		type WeightToFee: WeightToFee<Balance = BalanceOf<Self>>;
 		/// Paid to the fee collector for every settled job.
 		#[pallet::constant]
 		type BaseFee: Get<BalanceOf<Self>>;
@@ -321,6 +345,12 @@ pub mod pallet {
 	pub type Executors<T: Config> =
 		StorageValue<_, BoundedVec<(T::AccountId, ExecutorId), T::MaxExecutors>, ValueQuery>;
 
+	/// The smallest committee a job may ask for: a chain parameter (3 on `local`, so that no
+	/// single executor decides a job; 1 on `dev`), set at genesis and by `ExecutorOrigin`. Never
+	/// above `MaxCommittee`; 0 (a chain that never set it) allows 1.
+	#[pallet::storage]
+	pub type MinCommittee<T: Config> = StorageValue<_, u32, ValueQuery>;
+
 	/// Each executor's record. Keyed by account ids only root can add.
 	#[pallet::storage]
 	pub type Stats<T: Config> =
@@ -381,6 +411,8 @@ pub mod pallet {
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		pub executors: Vec<(T::AccountId, ExecutorId)>,
+		/// [`MinCommittee`]: 0 (the default) allows committees of 1.
+		pub min_committee: u32,
 	}
 
 	#[pallet::genesis_build]
@@ -393,6 +425,11 @@ pub mod pallet {
 			let executors: BoundedVec<_, T::MaxExecutors> =
 				self.executors.clone().try_into().expect("genesis executors within MaxExecutors");
 			Executors::<T>::put(executors);
+			assert!(
+				self.min_committee <= T::MaxCommittee::get(),
+				"the minimum committee is within MaxCommittee"
+			);
+			MinCommittee::<T>::put(self.min_committee);
 		}
 	}
 
@@ -448,6 +485,10 @@ pub mod pallet {
 		ExecutorRemoved {
 			executor: T::AccountId,
 		},
+		/// Jobs must ask for committees of at least `size`.
+		MinCommitteeSet {
+			size: u32,
+		},
 	}
 
 	#[pallet::error]
@@ -460,7 +501,8 @@ pub mod pallet {
 		InvalidInputs,
 		/// The inputs are larger than `MaxInputBytes`.
 		InputsTooLarge,
-		/// The committee size is 0 or above `MaxCommittee`.
+		/// The committee size is below the chain's minimum (`MinCommittee`, at least 1) or
+		/// above `MaxCommittee`.
 		InvalidCommitteeSize,
 		/// There are fewer executors than the committee size.
 		NotEnoughExecutors,
@@ -567,7 +609,8 @@ pub mod pallet {
 			};
 			let refused = |error| refused_at(Self::refused_submission_weight(), error);
 			ensure!(
-				committee_size > 0 && committee_size <= T::MaxCommittee::get(),
+				committee_size >= MinCommittee::<T>::get().max(1)
+					&& committee_size <= T::MaxCommittee::get(),
 				refused(Error::<T>::InvalidCommitteeSize)
 			);
 			let runnable = T::Models::runnable(&model).map_err(|e| match e {
@@ -865,6 +908,18 @@ pub mod pallet {
 			Self::deposit_event(Event::ExecutorRemoved { executor });
 			Ok(())
 		}
+
+		/// Sets the smallest committee a job may ask for (1 to `MaxCommittee`); jobs already
+		/// submitted keep theirs. Origin: `ExecutorOrigin`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_min_committee())]
+		pub fn set_min_committee(origin: OriginFor<T>, size: u32) -> DispatchResult {
+			T::ExecutorOrigin::ensure_origin(origin)?;
+			ensure!(size >= 1 && size <= T::MaxCommittee::get(), Error::<T>::InvalidCommitteeSize);
+			MinCommittee::<T>::put(size);
+			Self::deposit_event(Event::MinCommitteeSet { size });
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -876,10 +931,33 @@ pub mod pallet {
 			let base_fee = multiplier.saturating_mul_int(T::BaseFee::get());
 			let resource_fee =
 				multiplier.saturating_mul_int(T::ResourceFailureFee::get()).min(executor_fee);
+			let upkeep_fee = T::WeightToFee::weight_to_fee(&Self::upkeep_weight());
+			let deadline_fee =
+				T::WeightToFee::weight_to_fee(&Self::resolution_weight(committee_size));
+			let deadline_held = deadline_fee.saturating_mul(2u32.into());
 			let total = model_fee
 				.saturating_add(executor_fee.saturating_mul(committee_size.into()))
-				.saturating_add(base_fee);
-			FeeQuote { model_fee, executor_fee, base_fee, resource_fee, total }
+				.saturating_add(base_fee)
+				.saturating_add(upkeep_fee)
+				.saturating_add(deadline_held);
+			FeeQuote {
+				model_fee,
+				executor_fee,
+				base_fee,
+				resource_fee,
+				upkeep_fee,
+				deadline_fee,
+				deadline_held,
+				total,
+			}
+		}
+
+		/// What `on_initialize` certainly does for every job: visit its three deadline entries
+		/// (commit, reveal, pruning) and prune it.
+		pub fn upkeep_weight() -> Weight {
+			Self::entry_weight()
+				.saturating_mul(2)
+				.saturating_add(T::WeightInfo::prune(1).saturating_sub(T::WeightInfo::prune(0)))
 		}
 
 		/// The block's load with a job of `seats` and `cpu_millis` added, if it stays within
@@ -990,8 +1068,10 @@ pub mod pallet {
 				ensure!(held == expected, "held job fees differ from what open jobs owe");
 			}
 			for (member, stats) in Stats::<T>::iter() {
-				let settled =
-					(stats.agreed as u64) + (stats.disagreed as u64) + (stats.missed as u64);
+				let settled = (stats.agreed as u64)
+					+ (stats.disagreed as u64)
+					+ (stats.missed as u64)
+					+ (stats.voided as u64);
 				ensure!(
 					settled <= stats.assigned as u64,
 					"an executor settled more jobs than drawn"
@@ -1085,7 +1165,7 @@ pub mod pallet {
 
 		/// What a refused `submit_job` is charged: six reads and 0.1 ms for checking the inputs.
 		pub fn refused_submission_weight() -> Weight {
-			T::DbWeight::get().reads(6).saturating_add(Weight::from_parts(100_000_000, 0))
+			T::DbWeight::get().reads(7).saturating_add(Weight::from_parts(100_000_000, 0))
 		}
 
 		/// The most resolving a job of a committee of `k` weighs: the benchmarked resolution (a
@@ -1242,6 +1322,9 @@ pub mod pallet {
 		/// Moves a due job on: commit → reveal (or failure), reveal → resolution, finished →
 		/// pruned.
 		fn advance(job_id: JobId, mut job: Job<T>, now: BlockNumberFor<T>) {
+			if matches!(job.phase, Phase::Commit | Phase::Reveal) {
+				Self::take_deadline_fee(&mut job);
+			}
 			match job.phase {
 				Phase::Commit => {
 					let committed = job.commits.iter().filter(|c| c.is_some()).count() as u32;
@@ -1264,6 +1347,15 @@ pub mod pallet {
 					Self::deposit_event(Event::JobPruned { job: job_id });
 				},
 			}
+		}
+
+		/// The fee collector takes one of the job's held deadline fees: `on_initialize` is
+		/// moving it on.
+		fn take_deadline_fee(job: &mut Job<T>) {
+			let fee = job.fee.deadline_fee.min(job.fee.deadline_held);
+			Self::pay(&job.requester, &T::FeeCollector::get(), fee);
+			job.fee.deadline_held = job.fee.deadline_held.saturating_sub(fee);
+			job.fee.total = job.fee.total.saturating_sub(fee);
 		}
 
 		fn open_reveal(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
@@ -1306,7 +1398,17 @@ pub mod pallet {
 				Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
 				return Weight::zero();
 			};
-			let RevealSlot::Revealed(reveal) = job.reveals[chosen].clone() else {
+			// Every member of a hash quorum revealed the same hash, so any one's bytes are the
+			// outcome: take them from one that carried them, so that a member revealing the hash
+			// alone cannot turn a quorum on a failure into a completion.
+			let carrier = agreeing
+				.iter()
+				.copied()
+				.find(
+					|i| matches!(&job.reveals[*i], RevealSlot::Revealed(r) if r.outcome.is_some()),
+				)
+				.unwrap_or(chosen);
+			let RevealSlot::Revealed(reveal) = job.reveals[carrier].clone() else {
 				defensive!("the chosen member revealed");
 				// Settled all the same, so that no job stays open.
 				Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
@@ -1402,22 +1504,31 @@ pub mod pallet {
 			} else {
 				refund = refund.saturating_add(fee.model_fee);
 			}
+			// The hook's work: its upkeep is kept whatever the outcome, deadline fees it did
+			// not take come back. One payment to the fee collector, one refund.
+			let mut collected = fee.upkeep_fee;
 			if agreeing.is_empty() {
 				refund = refund.saturating_add(fee.base_fee);
 			} else {
-				Self::pay(&job.requester, &T::FeeCollector::get(), fee.base_fee);
+				collected = collected.saturating_add(fee.base_fee);
 			}
+			Self::pay(&job.requester, &T::FeeCollector::get(), collected);
+			refund = refund.saturating_add(fee.deadline_held);
 			for (i, member) in job.committee.iter().enumerate() {
 				PendingByExecutor::<T>::remove(member, job_id);
 				let agreed = agreeing.contains(&i);
 				if agreed {
 					Self::pay(&job.requester, member, member_fee);
 				}
+				// A member that committed in time, on a job failed for too few commits, missed
+				// nothing: the job is void for it.
+				let committed_in_time = job.phase == Phase::Commit && job.commits[i].is_some();
 				Stats::<T>::mutate(member, |s| match (&job.reveals[i], agreed) {
 					(_, true) => s.agreed.saturating_inc(),
 					(RevealSlot::Revealed(_) | RevealSlot::Rejected, false) => {
 						s.disagreed.saturating_inc()
 					},
+					(RevealSlot::Pending, false) if committed_in_time => s.voided.saturating_inc(),
 					(RevealSlot::Pending, false) => s.missed.saturating_inc(),
 				});
 			}

@@ -186,6 +186,9 @@ parameter_types! {
 	pub MaxFeeMultiplier: polkadot_sdk::sp_runtime::FixedU128 =
 		polkadot_sdk::sp_runtime::FixedU128::from_u32(4);
 	pub const FeeCollector: AccountId = 99;
+	/// Picoseconds of weight a unit of balance buys for the upkeep and deadline fees: none
+	/// (free) unless a test of those fees sets a price.
+	pub storage PicosPerUnit: u64 = 0;
 	/// Room for 8 deadlines of committees of 1 a block (and the backlog's update).
 	pub MaxHookWeight: Weight = {
 		use crate::WeightInfo;
@@ -196,6 +199,18 @@ parameter_types! {
 	};
 }
 
+/// Weight to balance at [`PicosPerUnit`], rounded up (0 when it is unset).
+pub struct MockWeightToFee;
+impl polkadot_sdk::frame_support::weights::WeightToFee for MockWeightToFee {
+	type Balance = Balance;
+	fn weight_to_fee(weight: &Weight) -> Balance {
+		match PicosPerUnit::get() {
+			0 => 0,
+			per => weight.ref_time().div_ceil(per),
+		}
+	}
+}
+
 impl pallet_inference::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
@@ -203,6 +218,7 @@ impl pallet_inference::Config for Test {
 	type Models = Models;
 	type ExecutorOrigin = EnsureRoot<AccountId>;
 	type ExecutorFee = ExecutorFee;
+	type WeightToFee = MockWeightToFee;
 	type BaseFee = BaseFee;
 	type ResourceFailureFee = ResourceFailureFee;
 	type MaxSeatsPerBlock = MaxSeatsPerBlock;
@@ -270,6 +286,7 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	.unwrap();
 	pallet_inference::GenesisConfig::<Test> {
 		executors: EXECUTORS.iter().map(|e| (*e, executor_id(*e))).collect(),
+		min_committee: 1,
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
@@ -330,12 +347,23 @@ pub fn commit_call(executor: AccountId, job: crate::JobId, outcome: &Outcome) ->
 
 /// `executor`'s reveal of `outcome` for `job`, signed with its key.
 pub fn reveal_call(executor: AccountId, job: crate::JobId, outcome: &Outcome) -> RuntimeCall {
+	reveal_call_carrying(executor, job, outcome, true)
+}
+
+/// `executor`'s reveal of `outcome`'s hash for `job`, with the outcome's bytes only if `carry`
+/// (an executor may reveal the hash alone).
+pub fn reveal_call_carrying(
+	executor: AccountId,
+	job: crate::JobId,
+	outcome: &Outcome,
+	carry: bool,
+) -> RuntimeCall {
 	let reveals: crate::RevealsOf<Test> = vec![crate::RevealItem {
 		job,
 		key: job_key(job),
 		result_hash: outcome.hash(),
 		salt: salt(executor),
-		outcome: Some(outcome.encode().try_into().unwrap()),
+		outcome: carry.then(|| outcome.encode().try_into().unwrap()),
 	}]
 	.try_into()
 	.unwrap();

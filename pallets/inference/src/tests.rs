@@ -217,8 +217,9 @@ fn outputs_within_the_models_tolerance_agree_when_no_hash_reaches_quorum() {
 	});
 }
 
-#[test]
-fn a_quorum_on_an_error_outcome_fails_the_job_and_pays_the_executors() {
+/// Every member commits and reveals the same error outcome; the first reveals its bytes only if
+/// `first_carries` (a member may reveal the hash alone).
+fn error_quorum(first_carries: bool) {
 	new_test_ext().execute_with(|| {
 		let issuance = Balances::total_issuance();
 		let job = submit(3);
@@ -227,21 +228,34 @@ fn a_quorum_on_an_error_outcome_fails_the_job_and_pays_the_executors() {
 		for m in &members {
 			commit(*m, job, &error);
 		}
-		for m in &members {
+		submit_unsigned(reveal_call_carrying(members[0], job, &error, first_carries)).unwrap();
+		for m in &members[1..] {
 			reveal(*m, job, &error);
 		}
 		assert!(events().contains(&Event::JobFailed {
 			job,
 			reason: FailureReason::Execution(ErrorCode::InvalidInput)
 		}));
+		assert_eq!(Jobs::<Test>::get(job).unwrap().result.unwrap().outcome, None);
 		for m in &members {
 			assert_eq!(Balances::free_balance(m), ENDOWMENT + 10);
 		}
-		// The model fee comes back; executors and the base fee are paid.
+		// Not paid as a completion: the model fee comes back; executors and the base fee are
+		// paid.
 		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT - (3 * 10 + 5));
 		assert_eq!(Balances::free_balance(MODEL_OWNER), ENDOWMENT);
 		assert_eq!(Balances::total_issuance(), issuance);
 	});
+}
+
+#[test]
+fn a_quorum_on_an_error_outcome_fails_the_job_and_pays_the_executors() {
+	error_quorum(true);
+}
+
+#[test]
+fn a_quorum_on_an_error_outcome_fails_the_job_whichever_member_carried_the_outcome() {
+	error_quorum(false);
 }
 
 #[test]
@@ -392,6 +406,61 @@ fn too_few_commits_by_the_deadline_fail_the_job_and_refund_it() {
 		assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT);
 		assert_eq!(Stats::<Test>::get(members[1]).missed, 1);
 		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn jobs_ask_for_at_least_the_chains_minimum_committee() {
+	new_test_ext().execute_with(|| {
+		let asked = |committee| {
+			Inference::submit_job(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				inputs(),
+				committee,
+				1_000,
+			)
+		};
+		assert_ok!(asked(1));
+		assert_noop!(
+			Inference::set_min_committee(RuntimeOrigin::signed(REQUESTER), 3),
+			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+		);
+		for size in [0, 8] {
+			assert_noop!(
+				Inference::set_min_committee(RuntimeOrigin::root(), size),
+				Error::<Test>::InvalidCommitteeSize
+			);
+		}
+		assert_ok!(Inference::set_min_committee(RuntimeOrigin::root(), 3));
+		assert!(events().contains(&Event::MinCommitteeSet { size: 3 }));
+		for committee in [1, 2] {
+			assert_eq!(
+				asked(committee).unwrap_err().error,
+				Error::<Test>::InvalidCommitteeSize.into()
+			);
+		}
+		assert_ok!(asked(3));
+	});
+}
+
+#[test]
+fn a_member_that_committed_is_not_missed_when_the_others_did_not() {
+	new_test_ext().execute_with(|| {
+		let job = submit(3);
+		let members = committee(job);
+		commit(members[0], job, &success(&[1]));
+		for _ in 0..3 {
+			next_block();
+		}
+		assert_eq!(phase(job), Phase::Failed);
+		let committed = Stats::<Test>::get(members[0]);
+		assert_eq!((committed.missed, committed.voided, committed.open()), (0, 1, 0));
+		for m in &members[1..] {
+			let silent = Stats::<Test>::get(m);
+			assert_eq!((silent.missed, silent.voided, silent.open()), (1, 0, 0));
+		}
+		Inference::do_try_state().unwrap();
 	});
 }
 
@@ -1136,5 +1205,178 @@ mod admission {
 			assert_eq!(FeeMultiplier::<Test>::get(), polkadot_sdk::sp_runtime::FixedU128::from_u32(1));
 			Inference::do_try_state().unwrap();
 		});
+	}
+}
+
+mod migrations {
+	use super::*;
+	use crate::migrations::v2;
+	use polkadot_sdk::frame_support::traits::{
+		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+
+	#[test]
+	fn version_1_records_gain_a_voided_count_of_zero() {
+		new_test_ext().execute_with(|| {
+			StorageVersion::new(1).put::<Inference>();
+			let old = v2::v1::ExecutorStats { assigned: 9, agreed: 5, disagreed: 1, missed: 2 };
+			let key = Stats::<Test>::hashed_key_for(EXECUTORS[0]);
+			polkadot_sdk::frame_support::storage::unhashed::put_raw(&key, &old.encode());
+			v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(2));
+			let new = Stats::<Test>::get(EXECUTORS[0]);
+			assert_eq!(
+				(new.assigned, new.agreed, new.disagreed, new.missed, new.voided),
+				(9, 5, 1, 2, 0)
+			);
+			assert_eq!(new.open(), 1);
+			// Run again, it changes nothing.
+			v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+			assert_eq!(Stats::<Test>::get(EXECUTORS[0]), new);
+		});
+	}
+
+	#[test]
+	fn version_1_jobs_keep_their_fee_and_owe_no_upkeep_or_deadline_fee() {
+		new_test_ext().execute_with(|| {
+			let job = submit(3);
+			let now = Jobs::<Test>::get(job).unwrap();
+			let old = v2::v1::Job::<Test> {
+				key: now.key,
+				requester: now.requester,
+				model: now.model.clone(),
+				committee: now.committee.clone(),
+				commits: now.commits.clone(),
+				reveals: now.reveals.clone(),
+				fee: v2::v1::FeeQuote {
+					model_fee: now.fee.model_fee,
+					executor_fee: now.fee.executor_fee,
+					base_fee: now.fee.base_fee,
+					resource_fee: now.fee.resource_fee,
+					total: now.fee.total,
+				},
+				phase: now.phase,
+				due: now.due,
+				submitted_at: now.submitted_at,
+				result: None,
+			};
+			polkadot_sdk::frame_support::storage::unhashed::put_raw(
+				&Jobs::<Test>::hashed_key_for(job),
+				&old.encode(),
+			);
+			StorageVersion::new(1).put::<Inference>();
+			v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+			let migrated = Jobs::<Test>::get(job).expect("the job decodes");
+			assert_eq!(migrated.fee.total, now.fee.total);
+			assert_eq!(
+				(migrated.fee.upkeep_fee, migrated.fee.deadline_fee, migrated.fee.deadline_held),
+				(0, 0, 0)
+			);
+			assert_eq!(migrated.committee, now.committee);
+			Inference::do_try_state().unwrap();
+		});
+	}
+}
+
+/// A job pays for the work it gives `on_initialize`: its upkeep (deadline entries and pruning)
+/// always, and each deadline at which the hook moves it on.
+mod hook_fees {
+	use super::*;
+	use crate::FeeQuote;
+
+	/// A unit of balance per 100 µs of weight.
+	fn priced() -> FeeQuote<Balance> {
+		PicosPerUnit::set(&100_000_000);
+		let quote = Inference::quote(MODEL_FEE, 3);
+		assert!(quote.upkeep_fee > 0 && quote.deadline_fee > 0, "{quote:?}");
+		assert_eq!(quote.deadline_held, 2 * quote.deadline_fee);
+		assert_eq!(
+			quote.total,
+			MODEL_FEE + 3 * 10 + 5 + quote.upkeep_fee + quote.deadline_held,
+			"the quote holds every part"
+		);
+		assert_eq!(Inference::fee_estimate(MODEL, 3), Some(quote.total));
+		quote
+	}
+
+	/// Submits a job of 3 at the priced quote, runs `scenario` on it, and checks what the
+	/// requester paid and the fee collector got, issuance and the invariants.
+	fn settled(
+		scenario: impl FnOnce(JobId),
+		paid: impl Fn(&FeeQuote<Balance>) -> Balance,
+		collected: impl Fn(&FeeQuote<Balance>) -> Balance,
+	) {
+		new_test_ext().execute_with(|| {
+			let quote = priced();
+			let issuance = Balances::total_issuance();
+			let collector = Balances::free_balance(FeeCollector::get());
+			let job = NextJobId::<Test>::get();
+			assert_ok!(Inference::submit_job(
+				RuntimeOrigin::signed(REQUESTER),
+				MODEL,
+				inputs(),
+				3,
+				quote.total
+			));
+			Inference::do_try_state().unwrap();
+			scenario(job);
+			assert!(matches!(phase(job), Phase::Completed | Phase::Failed));
+			assert_eq!(Balances::free_balance(REQUESTER), ENDOWMENT - paid(&quote));
+			assert_eq!(Balances::free_balance(FeeCollector::get()), collector + collected(&quote));
+			assert_eq!(Balances::total_issuance(), issuance);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	fn deadlines_pass() {
+		for _ in 0..3 {
+			next_block();
+		}
+	}
+
+	#[test]
+	fn a_job_decided_by_its_last_reveal_pays_only_the_upkeep() {
+		settled(
+			|job| {
+				let out = success(&[7]);
+				committee(job).iter().for_each(|m| commit(*m, job, &out));
+				committee(job).iter().for_each(|m| reveal(*m, job, &out));
+				assert_eq!(phase(job), Phase::Completed);
+			},
+			|q| MODEL_FEE + 3 * 10 + 5 + q.upkeep_fee,
+			|q| 5 + q.upkeep_fee,
+		);
+	}
+
+	#[test]
+	fn a_job_failed_at_its_commit_deadline_pays_the_upkeep_and_that_deadline() {
+		settled(
+			|job| {
+				deadlines_pass();
+				assert!(events()
+					.contains(&Event::JobFailed { job, reason: FailureReason::NotEnoughCommits }));
+			},
+			|q| q.upkeep_fee + q.deadline_fee,
+			|q| q.upkeep_fee + q.deadline_fee,
+		);
+	}
+
+	#[test]
+	fn a_job_resolved_at_its_reveal_deadline_pays_that_deadline_too() {
+		settled(
+			|job| {
+				let members = committee(job);
+				let out = success(&[7]);
+				members.iter().for_each(|m| commit(*m, job, &out));
+				reveal(members[0], job, &out);
+				reveal(members[1], job, &out);
+				// Held until the reveal deadline: the two deadline fees are still owed.
+				Inference::do_try_state().unwrap();
+				deadlines_pass();
+				assert_eq!(phase(job), Phase::Completed);
+			},
+			|q| MODEL_FEE + 2 * 10 + 5 + q.upkeep_fee + q.deadline_fee,
+			|q| 5 + q.upkeep_fee + q.deadline_fee,
+		);
 	}
 }

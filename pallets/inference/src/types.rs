@@ -91,7 +91,18 @@ pub struct FeeQuote<Balance> {
 	/// To each agreeing member instead of `executor_fee` when the job ends in a resource
 	/// failure (never more than `executor_fee`).
 	pub resource_fee: Balance,
-	/// `model_fee + executor_fee × committee + base_fee`, held from the requester.
+	/// The work the job certainly gives `on_initialize`, priced as transaction weight is: its
+	/// three deadline entries and its pruning. To the fee collector when the job is settled,
+	/// whatever its outcome.
+	pub upkeep_fee: Balance,
+	/// The work of moving the job on at one deadline (opening its reveal phase, failing or
+	/// resolving it), priced as transaction weight is. Two are held; the fee collector takes
+	/// one each time `on_initialize` does that work, the rest comes back at settlement.
+	pub deadline_fee: Balance,
+	/// The deadline fees still held: `2 × deadline_fee` at submission, less each one taken.
+	pub deadline_held: Balance,
+	/// What is held from the requester: `model_fee + executor_fee × committee + base_fee +
+	/// upkeep_fee + deadline_held`.
 	pub total: Balance,
 }
 
@@ -181,16 +192,20 @@ pub struct ExecutorStats {
 	pub disagreed: u32,
 	/// Jobs where it did not commit or did not reveal.
 	pub missed: u32,
+	/// Jobs that failed for too few commits although it committed in time: it neither agreed
+	/// nor missed.
+	pub voided: u32,
 }
 
 impl ExecutorStats {
 	/// Jobs it was drawn into that are not settled yet (every settlement counts each member
-	/// once: agreed, disagreed or missed).
+	/// once: agreed, disagreed, missed or voided).
 	pub fn open(&self) -> u32 {
 		self.assigned
 			.saturating_sub(self.agreed)
 			.saturating_sub(self.disagreed)
 			.saturating_sub(self.missed)
+			.saturating_sub(self.voided)
 	}
 }
 

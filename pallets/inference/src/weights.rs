@@ -42,6 +42,7 @@ pub trait WeightInfo {
 	fn authorize_batch(b: u32, ) -> Weight;
 	fn add_executor() -> Weight;
 	fn remove_executor() -> Weight;
+	fn set_min_committee() -> Weight;
 	fn resolve(k: u32, ) -> Weight;
 	fn on_initialize(n: u32, ) -> Weight;
 	fn prune(n: u32, ) -> Weight;
@@ -50,6 +51,8 @@ pub trait WeightInfo {
 /// Weights measured for a runtime, with its database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Inference::MinCommittee` (r:1 w:0)
+	/// Proof: `Inference::MinCommittee` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(5286), added: 7761, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Executors` (r:1 w:0)
@@ -58,18 +61,18 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Load` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::NextJobId` (r:1 w:1)
 	/// Proof: `Inference::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Stats` (r:16 w:16)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `System::ParentHash` (r:1 w:0)
-	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Stats` (r:16 w:16)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Due` (r:0 w:1)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:0 w:1)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71541), added: 74016, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobsByRequester` (r:0 w:1)
 	/// Proof: `Inference::JobsByRequester` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobInputs` (r:0 w:1)
@@ -78,74 +81,82 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 16]`.
 	fn submit_job(k: u32, ) -> Weight {
-		// Proof size: measured `4920`, estimated `8751`.
-		// Minimum execution time: 271_373_000 picoseconds.
-		Weight::from_parts(261_371_513, 8751)
-			.saturating_add(Weight::from_parts(16_081_360, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Proof size: measured `4945`, estimated `8751`.
+		// Minimum execution time: 300_896_000 picoseconds.
+		Weight::from_parts(384_676_071, 8751)
+			.saturating_add(Weight::from_parts(10_854_902, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2531).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(k.into()))
 	}
 	/// Storage: `Inference::Jobs` (r:64 w:64)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71541), added: 74016, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Due` (r:0 w:64)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
 	fn commit_results(b: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `990`.
-		// Minimum execution time: 44_566_000 picoseconds.
-		Weight::from_parts(54_942_000, 990)
-			.saturating_add(Weight::from_parts(20_948_388, 0).saturating_mul(b.into()))
+		// Minimum execution time: 56_544_000 picoseconds.
+		Weight::from_parts(44_978_597, 990)
+			.saturating_add(Weight::from_parts(19_398_012, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	/// Storage: `Inference::Jobs` (r:64 w:64)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71541), added: 74016, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[0, 64]`.
 	fn reveal_results(b: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `990`.
-		// Minimum execution time: 12_549_000 picoseconds.
-		Weight::from_parts(8_365_523, 990)
-			.saturating_add(Weight::from_parts(29_769_309, 0).saturating_mul(b.into()))
+		// Minimum execution time: 22_333_000 picoseconds.
+		Weight::from_parts(86_309_198, 990)
+			.saturating_add(Weight::from_parts(24_049_907, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Executors` (r:1 w:0)
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:64 w:0)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71541), added: 74016, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
 	fn authorize_batch(b: u32, ) -> Weight {
 		// Proof size: measured `4131`, estimated `5583`.
-		// Minimum execution time: 79_699_000 picoseconds.
-		Weight::from_parts(89_300_448, 5583)
-			.saturating_add(Weight::from_parts(11_708_167, 0).saturating_mul(b.into()))
+		// Minimum execution time: 77_976_000 picoseconds.
+		Weight::from_parts(80_557_816, 5583)
+			.saturating_add(Weight::from_parts(9_094_726, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:1)
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	fn add_executor() -> Weight {
-		// Proof size: measured `4021`, estimated `5583`.
-		// Minimum execution time: 40_189_000 picoseconds.
-		Weight::from_parts(56_534_000, 5583)
+		// Proof size: measured `4046`, estimated `5583`.
+		// Minimum execution time: 41_241_000 picoseconds.
+		Weight::from_parts(48_873_000, 5583)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:1)
 	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
 	fn remove_executor() -> Weight {
-		// Proof size: measured `4086`, estimated `5583`.
-		// Minimum execution time: 41_171_000 picoseconds.
-		Weight::from_parts(53_860_000, 5583)
+		// Proof size: measured `4111`, estimated `5583`.
+		// Minimum execution time: 42_553_000 picoseconds.
+		Weight::from_parts(51_216_000, 5583)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Inference::MinCommittee` (r:0 w:1)
+	/// Proof: `Inference::MinCommittee` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn set_min_committee() -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 5_508_000 picoseconds.
+		Weight::from_parts(9_003_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::ResourceFailures` (r:1 w:0)
@@ -155,19 +166,19 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:19 w:19)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Stats` (r:16 w:16)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Due` (r:0 w:1)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:0 w:1)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71541), added: 74016, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::PendingByExecutor` (r:0 w:16)
 	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 16]`.
 	fn resolve(k: u32, ) -> Weight {
 		// Proof size: measured `1437`, estimated `8799`.
-		// Minimum execution time: 201_158_000 picoseconds.
-		Weight::from_parts(124_213_139, 8799)
-			.saturating_add(Weight::from_parts(73_202_048, 0).saturating_mul(k.into()))
+		// Minimum execution time: 239_265_000 picoseconds.
+		Weight::from_parts(156_747_324, 8799)
+			.saturating_add(Weight::from_parts(90_889_330, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -181,24 +192,24 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Due` (r:513 w:512)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:512 w:0)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71541), added: 74016, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof size: measured `110`, estimated `3493`.
-		// Minimum execution time: 25_848_000 picoseconds.
-		Weight::from_parts(26_029_000, 3493)
-			.saturating_add(Weight::from_parts(12_223_750, 0).saturating_mul(n.into()))
+		// Minimum execution time: 27_581_000 picoseconds.
+		Weight::from_parts(27_711_000, 3493)
+			.saturating_add(Weight::from_parts(14_207_826, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 	/// Storage: `Inference::DueBacklog` (r:1 w:0)
 	/// Proof: `Inference::DueBacklog` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Due` (r:513 w:512)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:512 w:512)
-	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71541), added: 74016, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobsByRequester` (r:512 w:512)
 	/// Proof: `Inference::JobsByRequester` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobInputs` (r:0 w:512)
@@ -206,61 +217,65 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 512]`.
 	fn prune(n: u32, ) -> Weight {
 		// Proof size: measured `677`, estimated `3493`.
-		// Minimum execution time: 17_066_000 picoseconds.
-		Weight::from_parts(19_079_000, 3493)
-			.saturating_add(Weight::from_parts(26_889_182, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_918_000 picoseconds.
+		Weight::from_parts(24_276_000, 3493)
+			.saturating_add(Weight::from_parts(26_732_005, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with RocksDB's database weights, for tests.
 impl WeightInfo for () {
 	fn submit_job(k: u32, ) -> Weight {
-		Weight::from_parts(261_371_513, 8751)
-			.saturating_add(Weight::from_parts(16_081_360, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
+		Weight::from_parts(384_676_071, 8751)
+			.saturating_add(Weight::from_parts(10_854_902, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2531).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(k.into()))
 	}
 	fn commit_results(b: u32, ) -> Weight {
-		Weight::from_parts(54_942_000, 990)
-			.saturating_add(Weight::from_parts(20_948_388, 0).saturating_mul(b.into()))
+		Weight::from_parts(44_978_597, 990)
+			.saturating_add(Weight::from_parts(19_398_012, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn reveal_results(b: u32, ) -> Weight {
-		Weight::from_parts(8_365_523, 990)
-			.saturating_add(Weight::from_parts(29_769_309, 0).saturating_mul(b.into()))
+		Weight::from_parts(86_309_198, 990)
+			.saturating_add(Weight::from_parts(24_049_907, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn authorize_batch(b: u32, ) -> Weight {
-		Weight::from_parts(89_300_448, 5583)
-			.saturating_add(Weight::from_parts(11_708_167, 0).saturating_mul(b.into()))
+		Weight::from_parts(80_557_816, 5583)
+			.saturating_add(Weight::from_parts(9_094_726, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(b.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn add_executor() -> Weight {
-		Weight::from_parts(56_534_000, 5583)
+		Weight::from_parts(48_873_000, 5583)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn remove_executor() -> Weight {
-		Weight::from_parts(53_860_000, 5583)
+		Weight::from_parts(51_216_000, 5583)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
+	fn set_min_committee() -> Weight {
+		Weight::from_parts(9_003_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
 	fn resolve(k: u32, ) -> Weight {
-		Weight::from_parts(124_213_139, 8799)
-			.saturating_add(Weight::from_parts(73_202_048, 0).saturating_mul(k.into()))
+		Weight::from_parts(156_747_324, 8799)
+			.saturating_add(Weight::from_parts(90_889_330, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -268,19 +283,19 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(k.into()))
 	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(26_029_000, 3493)
-			.saturating_add(Weight::from_parts(12_223_750, 0).saturating_mul(n.into()))
+		Weight::from_parts(27_711_000, 3493)
+			.saturating_add(Weight::from_parts(14_207_826, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 	fn prune(n: u32, ) -> Weight {
-		Weight::from_parts(19_079_000, 3493)
-			.saturating_add(Weight::from_parts(26_889_182, 0).saturating_mul(n.into()))
+		Weight::from_parts(24_276_000, 3493)
+			.saturating_add(Weight::from_parts(26_732_005, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 74016).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 }

@@ -1,3 +1,4 @@
 //! Storage migrations of the jobs pallet.
 
 pub mod v1;
+pub mod v2;

@@ -11,7 +11,11 @@
 //! Runs in one block: every job is read and written once. A chain holding more jobs than a
 //! block's weight can translate must run it as a multi-block migration instead.
 
-use crate::{pallet::*, BlockLoad, FeeQuote, JobModel, JobResult, Phase};
+use crate::{
+	migrations::v2::v1::{FeeQuote, Job, Jobs},
+	pallet::*,
+	BlockLoad, JobModel, JobResult, Phase,
+};
 use codec::{Decode, Encode};
 use polkadot_sdk::{
 	frame_support::{
@@ -81,6 +85,7 @@ fn fallback_limits() -> ModelLimits {
 impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 	fn on_runtime_upgrade() -> Weight {
 		let mut jobs = 0u64;
+		// Into version 1's layout, which `v2` then translates.
 		Jobs::<T>::translate::<v0::Job<T>, _>(|id, old| {
 			jobs += 1;
 			let inputs = JobInputs::<T>::get(id).map(|i| blake2_256(&i)).unwrap_or_default();
@@ -141,7 +146,8 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 		let before = u64::decode(&mut &state[..]).map_err(|_| "pre_upgrade state")?;
 		let after = Jobs::<T>::iter_values().count() as u64;
 		ensure!(before == after, "every job decodes in the new layout");
-		Pallet::<T>::do_try_state()
+		// The invariants are checked once the jobs are in today's layout (`v2`).
+		Ok(())
 	}
 }
 
