@@ -551,7 +551,7 @@ pub mod pallet {
 				"jobs are due in a later block than the one that schedules them"
 			);
 			let heaviest = Pallet::<T>::entry_weight()
-				.saturating_add(Pallet::<T>::resolution_weight(T::MaxCommittee::get()))
+				.saturating_add(Pallet::<T>::deadline_weight(T::MaxCommittee::get()))
 				.saturating_add(T::WeightInfo::on_initialize(0))
 				.saturating_add(T::DbWeight::get().writes(1));
 			assert!(
@@ -933,7 +933,7 @@ pub mod pallet {
 				multiplier.saturating_mul_int(T::ResourceFailureFee::get()).min(executor_fee);
 			let upkeep_fee = T::WeightToFee::weight_to_fee(&Self::upkeep_weight());
 			let deadline_fee =
-				T::WeightToFee::weight_to_fee(&Self::resolution_weight(committee_size));
+				T::WeightToFee::weight_to_fee(&Self::deadline_weight(committee_size));
 			let deadline_held = deadline_fee.saturating_mul(2u32.into());
 			let total = model_fee
 				.saturating_add(executor_fee.saturating_mul(committee_size.into()))
@@ -1175,6 +1175,16 @@ pub mod pallet {
 			T::WeightInfo::resolve(k).saturating_add(Self::resource_failure_weight())
 		}
 
+		/// The most moving a job of a committee of `k` on at a deadline weighs: its resolution,
+		/// and taking its deadline fee (one more payment from the requester's hold, bounded by
+		/// what one more member's settlement costs).
+		pub fn deadline_weight(k: u32) -> Weight {
+			Self::resolution_weight(k).saturating_add(
+				T::WeightInfo::resolve(k.saturating_add(1))
+					.saturating_sub(T::WeightInfo::resolve(k)),
+			)
+		}
+
 		/// What a resource failure costs the registry beyond a completed job: counting it, and
 		/// perhaps deprecating the model (two reads and two writes).
 		pub fn resource_failure_weight() -> Weight {
@@ -1306,7 +1316,7 @@ pub mod pallet {
 							.saturating_sub(entry)
 					},
 					// Opening the reveal phase or failing weighs less than resolving.
-					Some(job) => Self::resolution_weight(job.committee.len() as u32),
+					Some(job) => Self::deadline_weight(job.committee.len() as u32),
 				};
 				if meter.try_consume(work).is_err() {
 					return false;

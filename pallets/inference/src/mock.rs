@@ -194,7 +194,7 @@ parameter_types! {
 		use crate::WeightInfo;
 		let entry = <() as WeightInfo>::on_initialize(1) - <() as WeightInfo>::on_initialize(0);
 		<() as WeightInfo>::on_initialize(0)
-			+ (entry + <() as WeightInfo>::resolve(1)) * 8
+			+ (entry + crate::Pallet::<Test>::deadline_weight(1)) * 8
 			+ polkadot_sdk::frame_support::weights::constants::RocksDbWeight::get().writes(1)
 	};
 }
