@@ -179,7 +179,7 @@ pub mod pallet {
 
 	/// The in-code storage version: 1 added job keys, model limits, resource fees, the block
 	/// load and the fee multiplier ([`crate::migrations::v1`]); 2 the executors' `voided` count
-	/// ([`crate::migrations::v2`]).
+	/// and the jobs' upkeep and deadline fees ([`crate::migrations::v2`]).
 	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	pub type BalanceOf<T> =
@@ -599,8 +599,9 @@ pub mod pallet {
 			max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let requester = ensure_signed(origin)?;
-			// A refused submission costs what its checks did (reading the model, the executors
-			// and the block's load; checking and encoding the inputs), not a whole job.
+			// A refused submission costs what its checks did (reading the minimum committee, the
+			// model, the executors and the block's load; checking and encoding the inputs), not a
+			// whole job.
 			let refused_at = |weight: Weight, error: Error<T>| {
 				polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
 					post_info: Some(weight).into(),
@@ -1068,10 +1069,7 @@ pub mod pallet {
 				ensure!(held == expected, "held job fees differ from what open jobs owe");
 			}
 			for (member, stats) in Stats::<T>::iter() {
-				let settled = (stats.agreed as u64)
-					+ (stats.disagreed as u64)
-					+ (stats.missed as u64)
-					+ (stats.voided as u64);
+				let settled = stats.settled();
 				ensure!(
 					settled <= stats.assigned as u64,
 					"an executor settled more jobs than drawn"
@@ -1163,7 +1161,7 @@ pub mod pallet {
 			at
 		}
 
-		/// What a refused `submit_job` is charged: six reads and 0.1 ms for checking the inputs.
+		/// What a refused `submit_job` is charged: seven reads and 0.1 ms for checking the inputs.
 		pub fn refused_submission_weight() -> Weight {
 			T::DbWeight::get().reads(7).saturating_add(Weight::from_parts(100_000_000, 0))
 		}
@@ -1332,11 +1330,9 @@ pub mod pallet {
 		/// Moves a due job on: commit → reveal (or failure), reveal → resolution, finished →
 		/// pruned.
 		fn advance(job_id: JobId, mut job: Job<T>, now: BlockNumberFor<T>) {
-			if matches!(job.phase, Phase::Commit | Phase::Reveal) {
-				Self::take_deadline_fee(&mut job);
-			}
 			match job.phase {
 				Phase::Commit => {
+					Self::take_deadline_fee(&mut job);
 					let committed = job.commits.iter().filter(|c| c.is_some()).count() as u32;
 					if committed >= quorum(job.committee.len() as u32) {
 						Self::open_reveal(job_id, &mut job, now);
@@ -1346,6 +1342,7 @@ pub mod pallet {
 					Jobs::<T>::insert(job_id, job);
 				},
 				Phase::Reveal => {
+					Self::take_deadline_fee(&mut job);
 					// Charged its worst case before (`advance_due`).
 					let _ = Self::resolve(job_id, &mut job, now);
 					Jobs::<T>::insert(job_id, job);

@@ -198,14 +198,18 @@ pub struct ExecutorStats {
 }
 
 impl ExecutorStats {
-	/// Jobs it was drawn into that are not settled yet (every settlement counts each member
-	/// once: agreed, disagreed, missed or voided).
+	/// Jobs it was drawn into that are settled (every settlement counts each member once:
+	/// agreed, disagreed, missed or voided).
+	pub fn settled(&self) -> u64 {
+		u64::from(self.agreed)
+			+ u64::from(self.disagreed)
+			+ u64::from(self.missed)
+			+ u64::from(self.voided)
+	}
+
+	/// Jobs it was drawn into that are not settled yet.
 	pub fn open(&self) -> u32 {
-		self.assigned
-			.saturating_sub(self.agreed)
-			.saturating_sub(self.disagreed)
-			.saturating_sub(self.missed)
-			.saturating_sub(self.voided)
+		u64::from(self.assigned).saturating_sub(self.settled()) as u32
 	}
 }
 
