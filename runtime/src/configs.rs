@@ -184,6 +184,10 @@ parameter_types! {
 	/// Results stay queryable for a day.
 	pub const JobRetention: BlockNumber = crate::DAYS;
 	pub const InferenceUnsignedPriority: u64 = u64::MAX / 2;
+	/// An executor bonds at least 1,000 VRT to register and to be drawn.
+	pub const ExecutorMinBond: Balance = 1_000 * crate::UNIT;
+	/// Unbonded funds stay held for a week: far beyond any job an executor is still on.
+	pub const ExecutorUnbondingPeriod: BlockNumber = 7 * crate::DAYS;
 	/// A fifth of the block for deadlines: resolving jobs whose committees did not finish, and
 	/// pruning. Jobs that resolve by their last reveal cost the hook one skipped entry each.
 	pub InferenceHookWeight: frame_support::weights::Weight =
@@ -196,6 +200,9 @@ impl pallet_inference::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = crate::ModelRegistry;
 	type ExecutorOrigin = polkadot_sdk::frame_system::EnsureRoot<AccountId>;
+	type MinBond = ExecutorMinBond;
+	type UnbondingPeriod = ExecutorUnbondingPeriod;
+	type MaxUnlockingChunks = ConstU32<16>;
 	type ExecutorFee = ExecutorFee;
 	/// As transactions are priced (`pallet_transaction_payment`'s `WeightToFee`).
 	type WeightToFee = <Runtime as polkadot_sdk::pallet_transaction_payment::Config>::WeightToFee;
@@ -206,7 +213,9 @@ impl pallet_inference::Config for Runtime {
 	type MaxOpenPerExecutor = MaxOpenPerExecutor;
 	type MaxFeeMultiplier = JobMaxFeeMultiplier;
 	type FeeCollector = JobFeeCollector;
-	type MaxExecutors = ConstU32<64>;
+	/// Executors register without permission, each bonding `ExecutorMinBond`; drawing a
+	/// committee costs the same whatever their number.
+	type MaxExecutors = ConstU32<4096>;
 	type MaxCommittee = ConstU32<16>;
 	/// 64 KiB of SCALE-encoded inputs per job.
 	type MaxInputBytes = ConstU32<{ 64 * 1024 }>;

@@ -33,14 +33,18 @@ fn authority(account: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, Grand
 	(account.public().into(), grandpa.public().into())
 }
 
-/// A validator's account and its inference (`infr`) key, from the same development seed.
-fn executor(account: Sr25519Keyring) -> (AccountId, ExecutorId) {
-	(account.to_account_id(), account.public().into())
+/// What each genesis executor bonds: ten times the minimum.
+pub const EXECUTOR_BOND: crate::Balance = 10 * crate::configs::ExecutorMinBond::get();
+
+/// A validator's account, its inference (`infr`) key from the same development seed, and its
+/// bond.
+fn executor(account: Sr25519Keyring) -> (AccountId, ExecutorId, crate::Balance) {
+	(account.to_account_id(), account.public().into(), EXECUTOR_BOND)
 }
 
 fn testnet_genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
-	executors: Vec<(AccountId, ExecutorId)>,
+	executors: Vec<(AccountId, ExecutorId, crate::Balance)>,
 	min_committee: u32,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,

@@ -76,7 +76,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -165,6 +165,7 @@ type Migrations = (
 	pallet_model_registry::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_inference::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_inference::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_inference::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

@@ -120,7 +120,11 @@ fn the_bundled_models_are_ready_in_genesis_with_their_deposits_held() {
 			}
 			let reason = pallet_model_registry::HoldReason::ModelDeposit.into();
 			assert_eq!(Balances::balance_on_hold(&reason, &alice), deposits);
-			assert_eq!(Balances::free_balance(&alice), ENDOWMENT - deposits);
+			// Alice is also an executor on both chains, with her bond held.
+			assert_eq!(
+				Balances::free_balance(&alice),
+				ENDOWMENT - deposits - crate::genesis_config_presets::EXECUTOR_BOND
+			);
 		});
 	}
 }
@@ -128,15 +132,23 @@ fn the_bundled_models_are_ready_in_genesis_with_their_deposits_held() {
 #[test]
 fn the_validators_are_the_executors_with_their_inference_keys() {
 	chain_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		let executors = pallet_inference::Executors::<Runtime>::get();
-		let expected: Vec<_> =
-			[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
-				.iter()
-				.map(|k| {
-					(k.to_account_id(), verity_primitives::executor::ExecutorId::from(k.public()))
-				})
-				.collect();
-		assert_eq!(executors.into_inner(), expected);
+		use polkadot_sdk::frame_support::traits::fungible::InspectHold;
+		assert_eq!(pallet_inference::Executors::<Runtime>::count(), 3);
+		assert_eq!(pallet_inference::DrawableCount::<Runtime>::get(), 3);
+		for k in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie] {
+			let key = verity_primitives::executor::ExecutorId::from(k.public());
+			let record = pallet_inference::Executors::<Runtime>::get(k.to_account_id())
+				.expect("a genesis executor");
+			assert_eq!(record.key, key);
+			assert_eq!(record.bond, crate::genesis_config_presets::EXECUTOR_BOND);
+			assert!(record.slot.is_some(), "drawn");
+			assert_eq!(
+				pallet_inference::ExecutorOfKey::<Runtime>::get(&key),
+				Some(k.to_account_id())
+			);
+			let bond = pallet_inference::HoldReason::ExecutorBond.into();
+			assert_eq!(Balances::balance_on_hold(&bond, &k.to_account_id()), record.bond);
+		}
 		// A job on a bundled model with a committee of 3 holds its fee + 3 executor fees + the
 		// base fee + the hook's fees (its upkeep and two deadlines, priced as transactions are).
 		use polkadot_sdk::frame_support::weights::WeightToFee;

@@ -53,7 +53,7 @@ async function run(nodeName, networkInfo) {
 	const apis = await Promise.all(names.map((n) => connect(networkInfo, n)));
 	const server = await serveOnce(fs.readFileSync(path.join(HOSTILE, "external_data.onnx")));
 	try {
-		const committee = (await api.query.inference.executors()).length;
+		const committee = (await api.query.inference.drawableCount()).toNumber();
 		const start = await Promise.all(apis.map((a) => height(a.api)));
 
 		// Publish: on chain, except the external-data model, which the chain refuses.

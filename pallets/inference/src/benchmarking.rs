@@ -9,12 +9,17 @@ use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::{
 		pallet_prelude::TransactionSource,
-		traits::{fungible::Mutate, Authorize, Get},
+		traits::{
+			fungible::{Inspect, Mutate},
+			Authorize, Get,
+		},
 		weights::Weight,
-		BoundedVec,
 	},
 	frame_system::{pallet_prelude::BlockNumberFor, RawOrigin},
-	sp_runtime::{traits::Bounded, RuntimeAppPublic},
+	sp_runtime::{
+		traits::{Bounded, Zero},
+		RuntimeAppPublic,
+	},
 };
 use verity_primitives::{
 	canonical::{CanonicalData, CanonicalTensor, Outcome},
@@ -29,13 +34,58 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	who
 }
 
-/// `MaxExecutors` funded executors with keys in the keystore.
-fn executors<T: Config>() -> Vec<(T::AccountId, ExecutorId)> {
-	let list: Vec<_> = (0..T::MaxExecutors::get())
-		.map(|i| (funded::<T>("executor", i), ExecutorId::generate_pair(None)))
-		.collect();
-	Executors::<T>::put(BoundedVec::try_from(list.clone()).expect("MaxExecutors entries"));
-	list
+/// A funded account `executor/i` registered bonding `MinBond`, with a new key in the keystore
+/// (which votes need) or, if not `signs`, a key no one holds (a draw needs none).
+fn register_as<T: Config>(i: u32, signs: bool) -> Result<T::AccountId, BenchmarkError> {
+	// Funded for its bond only: thousands of them must not overflow the issuance.
+	let who: T::AccountId = account("executor", i, 0);
+	let bond = T::MinBond::get();
+	T::Currency::set_balance(&who, T::Currency::minimum_balance() + bond + bond);
+	let key = if signs {
+		ExecutorId::generate_pair(None)
+	} else {
+		let raw = polkadot_sdk::sp_io::hashing::blake2_256(&(b"executor", i).encode());
+		polkadot_sdk::sp_core::sr25519::Public::from_raw(raw).into()
+	};
+	Inference::<T>::do_register(&who, key, bond).map_err(|_| "register")?;
+	Ok(who)
+}
+
+fn register<T: Config>(i: u32) -> Result<T::AccountId, BenchmarkError> {
+	register_as::<T>(i, true)
+}
+
+/// Executors registered until `n` are drawable; the first `MaxCommittee` with keys in the
+/// keystore.
+fn executors<T: Config>(n: u32) -> Result<(), BenchmarkError> {
+	let mut i = 0;
+	while DrawableCount::<T>::get() < n {
+		register_as::<T>(i, i < T::MaxCommittee::get())?;
+		i += 1;
+	}
+	Ok(())
+}
+
+/// Enough executors for full committees: every job's committee holds almost all of them.
+fn committees<T: Config>() -> Result<(), BenchmarkError> {
+	executors::<T>(T::MaxCommittee::get())
+}
+
+/// A new executor's key and its proof for `who`.
+fn key_and_proof<T: Config>(
+	who: &T::AccountId,
+) -> Result<(ExecutorId, ExecutorSignature), BenchmarkError> {
+	let key = ExecutorId::generate_pair(None);
+	let proof = key.sign(&Inference::<T>::key_proof_payload(who, &key)).ok_or("keystore")?;
+	Ok((key, proof))
+}
+
+/// A drawable executor bonded `MinBond`, not the last in the draw (so that leaving it moves
+/// another).
+fn first_drawn<T: Config>() -> Result<T::AccountId, BenchmarkError> {
+	let who = register::<T>(10_000)?;
+	register::<T>(10_001)?;
+	Ok(who)
 }
 
 /// Member `member`'s canonical outcome, about `MaxOutputBytes` encoded: one element (the
@@ -131,10 +181,11 @@ fn reveal_all_but<T: Config>(job_id: JobId, except: Option<usize>) {
 }
 
 fn key_of<T: Config>(who: &T::AccountId) -> ExecutorId {
-	Executors::<T>::get().into_iter().find(|(w, _)| w == who).expect("executor").1
+	Executors::<T>::get(who).expect("executor").key
 }
 
-/// `b` jobs whose committee includes `member` (the first member of the first job).
+/// `b` jobs whose committee includes `member` (a member of the first job whose key the
+/// keystore holds).
 fn jobs_with_member<T: Config>(b: u32) -> Result<(T::AccountId, Vec<JobId>), BenchmarkError> {
 	let requester = funded::<T>("requester", 0);
 	let mut ids = Vec::new();
@@ -142,8 +193,12 @@ fn jobs_with_member<T: Config>(b: u32) -> Result<(T::AccountId, Vec<JobId>), Ben
 	while ids.len() < b as usize {
 		let id = job::<T>(&requester)?;
 		let committee = Jobs::<T>::get(id).expect("job").committee;
-		let m = member.get_or_insert_with(|| committee[0].clone());
-		if committee.contains(m) {
+		if member.is_none() {
+			// One whose key is in the keystore (the genesis executors' are not).
+			let local = ExecutorId::all();
+			member = committee.iter().find(|m| local.contains(&key_of::<T>(m))).cloned();
+		}
+		if member.as_ref().is_some_and(|m| committee.contains(m)) {
 			ids.push(id);
 		}
 		if NextJobId::<T>::get() > 50 * u64::from(b) {
@@ -196,9 +251,14 @@ fn signed_reveals<T: Config>(
 mod benchmarks {
 	use super::*;
 
+	/// A job of a committee of `k`, drawn from `n` executors (what it costs does not grow with
+	/// `n`).
 	#[benchmark]
-	fn submit_job(k: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		executors::<T>();
+	fn submit_job(
+		k: Linear<1, { T::MaxCommittee::get() }>,
+		n: Linear<{ T::MaxCommittee::get() }, { T::MaxExecutors::get() }>,
+	) -> Result<(), BenchmarkError> {
+		executors::<T>(n)?;
 		let requester = funded::<T>("requester", 0);
 		let (model, inputs) = T::BenchmarkHelper::model_and_inputs();
 		let inputs: InputsOf = inputs.try_into().map_err(|_| "too many input tensors")?;
@@ -213,7 +273,7 @@ mod benchmarks {
 	/// `b` commits by one member, each the last of its committee (opening the reveal phase).
 	#[benchmark]
 	fn commit_results(b: Linear<1, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
-		executors::<T>();
+		committees::<T>()?;
 		let (member, ids) = jobs_with_member::<T>(b)?;
 		let mut commits = Vec::new();
 		for id in &ids {
@@ -238,7 +298,7 @@ mod benchmarks {
 	/// what every reveal costs before the resolution it may set off ([`resolve`]).
 	#[benchmark]
 	fn reveal_results(b: Linear<0, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
-		executors::<T>();
+		committees::<T>()?;
 		let (member, ids) = jobs_with_member::<T>(b.max(1))?;
 		let ids = &ids[..b as usize];
 		for id in ids {
@@ -265,7 +325,7 @@ mod benchmarks {
 	/// Authorizing a batch of `b` commits: the signature and every job checked.
 	#[benchmark]
 	fn authorize_batch(b: Linear<1, { T::MaxBatch::get() }>) -> Result<(), BenchmarkError> {
-		executors::<T>();
+		committees::<T>()?;
 		let (member, ids) = jobs_with_member::<T>(b)?;
 		let commits: CommitsOf<T> = ids
 			.iter()
@@ -291,29 +351,114 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn add_executor() -> Result<(), BenchmarkError> {
-		let list = executors::<T>();
-		Executors::<T>::mutate(|l| {
-			l.pop();
-		});
-		let (who, key) = list.last().cloned().ok_or("MaxExecutors > 0")?;
+	fn register_executor() -> Result<(), BenchmarkError> {
+		committees::<T>()?;
+		let who = funded::<T>("new", 0);
+		let (key, proof) = key_and_proof::<T>(&who)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Root, who, key);
+		_(RawOrigin::Signed(who.clone()), key, T::MinBond::get(), proof);
 
-		assert_eq!(Executors::<T>::get().len() as u32, T::MaxExecutors::get());
+		assert!(Executors::<T>::get(&who).is_some_and(|r| r.slot.is_some()));
+		Ok(())
+	}
+
+	/// Bonding back up to `MinBond`: into the draw.
+	#[benchmark]
+	fn bond_extra() -> Result<(), BenchmarkError> {
+		let who = first_drawn::<T>()?;
+		Inference::<T>::do_unbond(&who, T::MinBond::get()).map_err(|_| "unbond")?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), T::MinBond::get());
+
+		assert!(Executors::<T>::get(&who).is_some_and(|r| r.slot.is_some()));
+		Ok(())
+	}
+
+	/// Unbonding below `MinBond`: out of the draw, another executor moved into the slot.
+	#[benchmark]
+	fn unbond() -> Result<(), BenchmarkError> {
+		let who = first_drawn::<T>()?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), T::MinBond::get());
+
+		assert!(Executors::<T>::get(&who).is_some_and(|r| r.slot.is_none()));
+		Ok(())
+	}
+
+	/// Withdrawing everything, and leaving the registry.
+	#[benchmark]
+	fn withdraw_unbonded() -> Result<(), BenchmarkError> {
+		let who = first_drawn::<T>()?;
+		Inference::<T>::do_unbond(&who, T::MinBond::get()).map_err(|_| "unbond")?;
+		let later = frame_system::Pallet::<T>::block_number() + T::UnbondingPeriod::get();
+		frame_system::Pallet::<T>::set_block_number(later);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(!Executors::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn rotate_key() -> Result<(), BenchmarkError> {
+		let who = first_drawn::<T>()?;
+		let (key, proof) = key_and_proof::<T>(&who)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), key.clone(), proof);
+
+		assert_eq!(ExecutorOfKey::<T>::get(&key), Some(who));
+		Ok(())
+	}
+
+	/// Out of the draw, another executor moved into the slot.
+	#[benchmark]
+	fn chill() -> Result<(), BenchmarkError> {
+		let who = first_drawn::<T>()?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(Executors::<T>::get(&who).is_some_and(|r| r.slot.is_none()));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn resume() -> Result<(), BenchmarkError> {
+		let who = first_drawn::<T>()?;
+		Inference::<T>::set_status(&who, ExecutorStatus::Chilled).map_err(|_| "chill")?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(Executors::<T>::get(&who).is_some_and(|r| r.slot.is_some()));
+		Ok(())
+	}
+
+	/// Chilled and unbonded: out of the draw, another executor moved into the slot.
+	#[benchmark]
+	fn leave() -> Result<(), BenchmarkError> {
+		let who = first_drawn::<T>()?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(Executors::<T>::get(&who).is_some_and(|r| r.bond.is_zero()));
 		Ok(())
 	}
 
 	#[benchmark]
 	fn remove_executor() -> Result<(), BenchmarkError> {
-		let list = executors::<T>();
-		let who = list[0].0.clone();
+		let who = first_drawn::<T>()?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Root, who);
+		_(RawOrigin::Root, who.clone());
 
-		assert_eq!(Executors::<T>::get().len() as u32, T::MaxExecutors::get() - 1);
+		assert!(Executors::<T>::get(&who).is_some_and(|r| r.status == ExecutorStatus::Removed));
 		Ok(())
 	}
 
@@ -332,7 +477,7 @@ mod benchmarks {
 	/// tolerance path over `k` full outcomes, all agreeing, so every member is paid.
 	#[benchmark]
 	fn resolve(k: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		executors::<T>();
+		committees::<T>()?;
 		let id = job_of::<T>(&funded::<T>("requester", 0), k)?;
 		reveal_all_but::<T>(id, None);
 		let mut job = Jobs::<T>::get(id).ok_or("job")?;
@@ -356,7 +501,7 @@ mod benchmarks {
 	/// fee multiplier after a full block).
 	#[benchmark]
 	fn on_initialize(n: Linear<0, 512>) -> Result<(), BenchmarkError> {
-		executors::<T>();
+		committees::<T>()?;
 		let now: BlockNumberFor<T> = 1000u32.into();
 		due_at::<T>(now, n, |_| ())?;
 		let full = BlockLoad { seats: T::MaxSeatsPerBlock::get(), cpu_millis: 0 };
@@ -376,7 +521,7 @@ mod benchmarks {
 	/// `n` finished jobs pruned in one block.
 	#[benchmark]
 	fn prune(n: Linear<0, 512>) -> Result<(), BenchmarkError> {
-		executors::<T>();
+		committees::<T>()?;
 		let now: BlockNumberFor<T> = 1000u32.into();
 		let ids = due_at::<T>(now, n, |job| {
 			job.phase = Phase::Completed;

@@ -65,12 +65,19 @@
 //! Payments move held funds; a payment the recipient's account cannot take (below its existential
 //! deposit) goes back to the requester. No balance is created or lost.
 //!
+//! ## Executors
+//!
+//! Executors register without permission by bonding at least [`Config::MinBond`] with a key
+//! they prove they hold; see [`executors`](crate::executors) for registration, unbonding and
+//! the draw. Bonds are not slashed yet.
+//!
 //! ## Randomness
 //!
-//! Committees are drawn from `blake2_256(parent block hash ++ job id)`. The author of the block
-//! that includes `submit_job` knows the parent hash, so block authors can predict (and by
-//! choosing which transactions to include, influence) committees. Stake and slashing (a later
-//! issue) are what make a colluding committee costly.
+//! Committees are drawn from `blake2_256(parent block hash ++ job id)` by Floyd's sampling over
+//! the drawable executors. The requester and the author of the block that includes
+//! `submit_job` know the parent hash, so they can predict (and by choosing when to send, or
+//! which transactions to include, influence) committees; `docs/economics.md` says what that
+//! buys.
 //!
 //! ## Deadlines
 //!
@@ -89,6 +96,7 @@
 
 extern crate alloc;
 
+pub use executors::RecordOf;
 pub use pallet::*;
 use polkadot_sdk::{frame_support, frame_system};
 pub use types::*;
@@ -96,6 +104,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod executors;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
@@ -179,8 +188,9 @@ pub mod pallet {
 
 	/// The in-code storage version: 1 added job keys, model limits, resource fees, the block
 	/// load and the fee multiplier ([`crate::migrations::v1`]); 2 the executors' `voided` count
-	/// and the jobs' upkeep and deadline fees ([`crate::migrations::v2`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// and the jobs' upkeep and deadline fees ([`crate::migrations::v2`]); 3 bonded executors in
+	/// a map, with their keys and the draw ([`crate::migrations::v3`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -257,8 +267,19 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 		/// The model registry.
 		type Models: ModelLookup<Self::AccountId, BalanceOf<Self>>;
-		/// Adds and removes executors.
+		/// Removes executors in an emergency and sets the minimum committee.
 		type ExecutorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The least bond an executor registers with, and keeps to be drawn.
+		#[pallet::constant]
+		type MinBond: Get<BalanceOf<Self>>;
+		/// Blocks unbonded funds stay held: longer than any job an executor can still be on
+		/// when it unbonds, so that they answer for its votes until the last is settled.
+		#[pallet::constant]
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+		/// Most unlocking chunks an executor has at once (unbonding again at the same block
+		/// adds to the last).
+		#[pallet::constant]
+		type MaxUnlockingChunks: Get<u32>;
 		/// Paid to each agreeing committee member.
 		#[pallet::constant]
 		type ExecutorFee: Get<BalanceOf<Self>>;
@@ -338,12 +359,27 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// The fee of a job not yet settled.
 		JobFee,
+		/// An executor's bond, and its unbonded funds until they are withdrawn.
+		ExecutorBond,
 	}
 
-	/// Executors and their inference keys.
+	/// Registered executors (at most [`Config::MaxExecutors`]): their keys, bonds and status.
 	#[pallet::storage]
 	pub type Executors<T: Config> =
-		StorageValue<_, BoundedVec<(T::AccountId, ExecutorId), T::MaxExecutors>, ValueQuery>;
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, RecordOf<T>>;
+
+	/// The executor each inference key belongs to (keys are unique). Votes are checked by it.
+	#[pallet::storage]
+	pub type ExecutorOfKey<T: Config> = StorageMap<_, Blake2_128Concat, ExecutorId, T::AccountId>;
+
+	/// The executors committees are drawn from (active, bonded at least `MinBond`), by slot:
+	/// `0..DrawableCount`, each the `slot` of its record.
+	#[pallet::storage]
+	pub type Drawable<T: Config> = StorageMap<_, Twox64Concat, u32, T::AccountId>;
+
+	/// How many executors [`Drawable`] holds.
+	#[pallet::storage]
+	pub type DrawableCount<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// The smallest committee a job may ask for: a chain parameter (3 on `local`, so that no
 	/// single executor decides a job; 1 on `dev`), set at genesis and by `ExecutorOrigin`. Never
@@ -410,7 +446,9 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		pub executors: Vec<(T::AccountId, ExecutorId)>,
+		/// Executors registered at genesis, each with its key and bond (held from its
+		/// account, at least `MinBond`), as `register_executor` would.
+		pub executors: Vec<(T::AccountId, ExecutorId, BalanceOf<T>)>,
 		/// [`MinCommittee`]: 0 (the default) allows committees of 1.
 		pub min_committee: u32,
 	}
@@ -418,13 +456,7 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			let mut accounts: Vec<_> = self.executors.iter().map(|(who, _)| who).collect();
-			accounts.sort();
-			accounts.dedup();
-			assert_eq!(accounts.len(), self.executors.len(), "genesis executors are distinct");
-			let executors: BoundedVec<_, T::MaxExecutors> =
-				self.executors.clone().try_into().expect("genesis executors within MaxExecutors");
-			Executors::<T>::put(executors);
+			Pallet::<T>::register_at_genesis(&self.executors);
 			assert!(
 				self.min_committee <= T::MaxCommittee::get(),
 				"the minimum committee is within MaxCommittee"
@@ -479,9 +511,46 @@ pub mod pallet {
 		JobPruned {
 			job: JobId,
 		},
-		ExecutorAdded {
+		/// An executor registered with `key`, bonding `bond`.
+		ExecutorRegistered {
+			executor: T::AccountId,
+			key: ExecutorId,
+			bond: BalanceOf<T>,
+		},
+		/// An executor bonded `amount` more.
+		Bonded {
+			executor: T::AccountId,
+			amount: BalanceOf<T>,
+		},
+		/// `amount` of an executor's bond unbonds: held until block `until`.
+		Unbonding {
+			executor: T::AccountId,
+			amount: BalanceOf<T>,
+			until: BlockNumberFor<T>,
+		},
+		/// Unbonded funds were released to the executor.
+		Withdrawn {
+			executor: T::AccountId,
+			amount: BalanceOf<T>,
+		},
+		/// An executor signs its votes with a new key.
+		KeyRotated {
+			executor: T::AccountId,
+			key: ExecutorId,
+		},
+		/// An executor is no longer drawn into committees.
+		Chilled {
 			executor: T::AccountId,
 		},
+		/// A chilled executor is drawn again (while bonded at least `MinBond`).
+		Resumed {
+			executor: T::AccountId,
+		},
+		/// An executor left the registry: nothing bonded, nothing unlocking, no open job.
+		ExecutorLeft {
+			executor: T::AccountId,
+		},
+		/// The executor origin removed an executor: not drawn, votes refused, bond unbonding.
 		ExecutorRemoved {
 			executor: T::AccountId,
 		},
@@ -521,6 +590,26 @@ pub mod pallet {
 		NotExecutor,
 		/// `MaxExecutors` executors exist.
 		TooManyExecutors,
+		/// The bond is below `MinBond`.
+		BondBelowMinimum,
+		/// The account cannot hold the bond (its free balance is too low).
+		CannotBond,
+		/// The key's proof does not verify: it must be the key's signature over
+		/// `("verity/executor-key", genesis hash, account, key)`.
+		BadKeyProof,
+		/// Another executor has this key.
+		KeyInUse,
+		/// The executor was removed by the executor origin: it can only withdraw.
+		ExecutorRemoved,
+		/// Unbonding more than is bonded, or nothing.
+		NotThatMuchBonded,
+		/// `MaxUnlockingChunks` chunks are unlocking: withdraw, or unbond in a later block.
+		TooManyUnlockChunks,
+		/// No unlocking chunk is due yet (and the executor cannot leave: something is still
+		/// bonded or unlocking, or it is on an open job).
+		NothingToWithdraw,
+		/// The executor already has that status.
+		StatusUnchanged,
 	}
 
 	#[pallet::hooks]
@@ -568,6 +657,15 @@ pub mod pallet {
 			);
 			assert!(T::MaxFeeMultiplier::get() >= FixedU128::one(), "the multiplier can be one");
 			assert!(T::MaxOpenPerExecutor::get() > 0, "an executor can be drawn");
+			assert!(!T::MinBond::get().is_zero(), "executors have something at stake");
+			assert!(
+				T::UnbondingPeriod::get()
+					> T::CommitWindow::get()
+						.saturating_add(T::RevealWindow::get())
+						.saturating_mul(2u32.into()),
+				"unbonded funds answer for the jobs an executor is still on"
+			);
+			assert!(T::MaxUnlockingChunks::get() > 0, "an executor can unbond");
 		}
 	}
 
@@ -590,7 +688,7 @@ pub mod pallet {
 		///
 		/// Events: [`Event::JobSubmitted`].
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit_job(*committee_size))]
+		#[pallet::weight(T::WeightInfo::submit_job(*committee_size, T::MaxExecutors::get()))]
 		pub fn submit_job(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -622,9 +720,8 @@ pub mod pallet {
 				inputs.encode().try_into().map_err(|_| refused(Error::<T>::InputsTooLarge))?;
 			validate_inputs(&runnable.inputs, &inputs, T::MaxInputBytes::get())
 				.map_err(|_| refused(Error::<T>::InvalidInputs))?;
-			let executors = Executors::<T>::get();
 			ensure!(
-				executors.len() as u32 >= committee_size,
+				DrawableCount::<T>::get() >= committee_size,
 				refused(Error::<T>::NotEnoughExecutors)
 			);
 			let now = frame_system::Pallet::<T>::block_number();
@@ -633,15 +730,11 @@ pub mod pallet {
 
 			let job_id = NextJobId::<T>::get();
 			let parent = frame_system::Pallet::<T>::parent_hash();
-			let committee = Self::draw_committee(
-				&executors.iter().map(|(who, _)| who.clone()).collect::<Vec<_>>(),
-				committee_size,
-				&(parent, job_id).encode(),
-			);
-			// From here a refusal has also read the members' records (an admitted job reads and
-			// writes them anyway) and, at most, the requester's holds.
+			let committee = Self::draw_committee(committee_size, &(parent, job_id).encode());
+			// From here a refusal has also read the members' draw slots and records (an admitted
+			// job reads and writes them anyway) and, at most, the requester's holds.
 			let drawn = Self::refused_submission_weight()
-				.saturating_add(T::DbWeight::get().reads(u64::from(committee_size) + 1));
+				.saturating_add(T::DbWeight::get().reads(2 * u64::from(committee_size) + 1));
 			let refused = |error| refused_at(drawn, error);
 			let behind = |member: &T::AccountId| {
 				Stats::<T>::get(member).open() >= T::MaxOpenPerExecutor::get()
@@ -877,37 +970,17 @@ pub mod pallet {
 			Ok(Some(Self::batch_weight(weight, items - applied)).into())
 		}
 
-		/// Adds an executor with its inference key. Origin: `ExecutorOrigin`.
-		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::add_executor())]
-		pub fn add_executor(
-			origin: OriginFor<T>,
-			executor: T::AccountId,
-			key: ExecutorId,
-		) -> DispatchResult {
-			T::ExecutorOrigin::ensure_origin(origin)?;
-			Executors::<T>::try_mutate(|list| {
-				ensure!(!list.iter().any(|(who, _)| *who == executor), Error::<T>::AlreadyExecutor);
-				list.try_push((executor.clone(), key)).map_err(|_| Error::<T>::TooManyExecutors)
-			})?;
-			Self::deposit_event(Event::ExecutorAdded { executor });
-			Ok(())
-		}
-
-		/// Removes an executor (committees it is on carry on without it). Origin:
-		/// `ExecutorOrigin`.
+		/// Removes an executor at once, in an emergency (a leaked key, a misbehaving
+		/// machine): it is no longer drawn, its votes are refused from now on (committees it
+		/// is on carry on without it), and its whole bond unbonds, held for the unbonding
+		/// period like any other. Origin: `ExecutorOrigin`.
+		///
+		/// Errors: [`Error::NotExecutor`], [`Error::ExecutorRemoved`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::remove_executor())]
 		pub fn remove_executor(origin: OriginFor<T>, executor: T::AccountId) -> DispatchResult {
 			T::ExecutorOrigin::ensure_origin(origin)?;
-			Executors::<T>::try_mutate(|list| {
-				let before = list.len();
-				list.retain(|(who, _)| *who != executor);
-				ensure!(list.len() < before, Error::<T>::NotExecutor);
-				Ok::<(), DispatchError>(())
-			})?;
-			Self::deposit_event(Event::ExecutorRemoved { executor });
-			Ok(())
+			Self::do_remove(&executor)
 		}
 
 		/// Sets the smallest committee a job may ask for (1 to `MaxCommittee`); jobs already
@@ -920,6 +993,112 @@ pub mod pallet {
 			MinCommittee::<T>::put(size);
 			Self::deposit_event(Event::MinCommitteeSet { size });
 			Ok(())
+		}
+		/// Registers the caller as an executor with inference key `key`, holding `bond` (at
+		/// least [`Config::MinBond`]) from its account. `proof` is `key`'s signature over
+		/// [`Pallet::key_proof_payload`] (`("verity/executor-key", genesis hash, caller, key)`):
+		/// only the holder of a key can register it. The executor is drawn into committees
+		/// from the next submission on.
+		///
+		/// Errors: [`Error::AlreadyExecutor`], [`Error::BondBelowMinimum`],
+		/// [`Error::TooManyExecutors`], [`Error::BadKeyProof`], [`Error::KeyInUse`],
+		/// [`Error::CannotBond`]. Events: [`Event::ExecutorRegistered`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::register_executor())]
+		pub fn register_executor(
+			origin: OriginFor<T>,
+			key: ExecutorId,
+			bond: BalanceOf<T>,
+			proof: ExecutorSignature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Executors::<T>::contains_key(&who), Error::<T>::AlreadyExecutor);
+			Self::check_key(&who, &key, &proof)?;
+			Self::do_register(&who, key, bond)
+		}
+
+		/// Bonds `amount` more (held from the caller's account).
+		///
+		/// Errors: [`Error::NotExecutor`], [`Error::ExecutorRemoved`], [`Error::CannotBond`].
+		/// Events: [`Event::Bonded`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			Self::do_bond_extra(&ensure_signed(origin)?, amount)
+		}
+
+		/// Unbonds `amount` of the caller's bond: it stays held for
+		/// [`Config::UnbondingPeriod`] blocks, then `withdraw_unbonded` releases it. Below
+		/// `MinBond` the executor is no longer drawn.
+		///
+		/// Errors: [`Error::NotExecutor`], [`Error::NotThatMuchBonded`],
+		/// [`Error::TooManyUnlockChunks`]. Events: [`Event::Unbonding`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			Self::do_unbond(&ensure_signed(origin)?, amount)
+		}
+
+		/// Releases the caller's unbonded funds whose unbonding period is over. An executor
+		/// with nothing bonded or unlocking, on no open job, leaves the registry.
+		///
+		/// Errors: [`Error::NotExecutor`], [`Error::NothingToWithdraw`]. Events:
+		/// [`Event::Withdrawn`], [`Event::ExecutorLeft`].
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			Self::do_withdraw(&ensure_signed(origin)?).map(|_| ())
+		}
+
+		/// Replaces the caller's inference key with `key` (`proof` as in
+		/// [`Pallet::register_executor`]). Votes signed with the old key are refused from the
+		/// next block; commitments already sent stay valid, so rotate on the node that made
+		/// them or after its open jobs are settled.
+		///
+		/// Errors: [`Error::NotExecutor`], [`Error::ExecutorRemoved`], [`Error::BadKeyProof`],
+		/// [`Error::KeyInUse`]. Events: [`Event::KeyRotated`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::rotate_key())]
+		pub fn rotate_key(
+			origin: OriginFor<T>,
+			key: ExecutorId,
+			proof: ExecutorSignature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::check_key(&who, &key, &proof)?;
+			Self::do_rotate_key(&who, key)
+		}
+
+		/// Stops the caller being drawn into committees (those it is on carry on, and its
+		/// votes on them count).
+		///
+		/// Errors: [`Error::NotExecutor`], [`Error::ExecutorRemoved`],
+		/// [`Error::StatusUnchanged`]. Events: [`Event::Chilled`].
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::chill())]
+		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
+			Self::set_status(&ensure_signed(origin)?, ExecutorStatus::Chilled)
+		}
+
+		/// Has a chilled caller drawn again (while bonded at least `MinBond`).
+		///
+		/// Errors: [`Error::NotExecutor`], [`Error::ExecutorRemoved`],
+		/// [`Error::StatusUnchanged`]. Events: [`Event::Resumed`].
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::resume())]
+		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
+			Self::set_status(&ensure_signed(origin)?, ExecutorStatus::Active)
+		}
+
+		/// Starts leaving: chills the caller and unbonds all its bond. After the unbonding
+		/// period, `withdraw_unbonded` releases it and removes the executor.
+		///
+		/// Errors: [`Error::NotExecutor`], [`Error::ExecutorRemoved`],
+		/// [`Error::TooManyUnlockChunks`]. Events: [`Event::Chilled`], [`Event::Unbonding`].
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::leave())]
+		pub fn leave(origin: OriginFor<T>) -> DispatchResult {
+			Self::do_leave(&ensure_signed(origin)?)
 		}
 	}
 
@@ -1080,7 +1259,7 @@ pub mod pallet {
 					"an executor's open jobs differ from its record"
 				);
 			}
-			Ok(())
+			Self::executors_try_state()
 		}
 
 		/// The jobs `requester` submitted (until pruned).
@@ -1097,28 +1276,6 @@ pub mod pallet {
 		pub fn fee_estimate(model: ModelId, committee_size: u32) -> Option<BalanceOf<T>> {
 			let runnable = T::Models::runnable(&model).ok()?;
 			Some(Self::quote(runnable.fee, committee_size).total)
-		}
-
-		/// `size` distinct members drawn from `executors` by a Fisher–Yates shuffle seeded by
-		/// `seed` (deterministic: every node draws the same committee).
-		pub fn draw_committee(
-			executors: &[T::AccountId],
-			size: u32,
-			seed: &[u8],
-		) -> Vec<T::AccountId> {
-			let mut pool = executors.to_vec();
-			let size = (size as usize).min(pool.len());
-			for i in 0..size {
-				let random = blake2_256(&(seed, i as u32).encode());
-				let pick = u64::from_le_bytes([
-					random[0], random[1], random[2], random[3], random[4], random[5], random[6],
-					random[7],
-				]);
-				let j = i + (pick % (pool.len() - i) as u64) as usize;
-				pool.swap(i, j);
-			}
-			pool.truncate(size);
-			pool
 		}
 
 		/// Handles the jobs due by `now`, oldest first, spending at most `limit`; the weight
@@ -1230,7 +1387,7 @@ pub mod pallet {
 			if sent_at > now {
 				return Err(InvalidTransaction::Future.into());
 			}
-			if !Executors::<T>::get().iter().any(|(who, key)| who == executor && key == signer) {
+			if ExecutorOfKey::<T>::get(signer).as_ref() != Some(executor) {
 				return Err(InvalidTransaction::BadSigner.into());
 			}
 			let jobs: Vec<(JobId, JobKey)> = jobs.collect();

@@ -177,6 +177,7 @@ where
 
 parameter_types! {
 	pub const ExecutorFee: Balance = 10;
+	pub const MinBond: Balance = 500;
 	pub const BaseFee: Balance = 5;
 	pub const ResourceFailureFee: Balance = 2;
 	/// Admission bounds, set lower by the tests of admission.
@@ -217,6 +218,9 @@ impl pallet_inference::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Models = Models;
 	type ExecutorOrigin = EnsureRoot<AccountId>;
+	type MinBond = MinBond;
+	type UnbondingPeriod = polkadot_sdk::frame_support::traits::ConstU64<20>;
+	type MaxUnlockingChunks = polkadot_sdk::frame_support::traits::ConstU32<2>;
 	type ExecutorFee = ExecutorFee;
 	type WeightToFee = MockWeightToFee;
 	type BaseFee = BaseFee;
@@ -258,6 +262,9 @@ pub const REQUESTER: AccountId = 1;
 /// Executors are accounts 11, 12, 13, 14 with keys from seeds 11..=14.
 pub const EXECUTORS: [AccountId; 4] = [11, 12, 13, 14];
 pub const ENDOWMENT: Balance = 10_000;
+/// What the genesis executors bond (on top of their endowment, so that their free balance is
+/// the endowment).
+pub const BOND: Balance = 1_000;
 
 pub fn key_pair(executor: AccountId) -> sr25519::Pair {
 	sr25519::Pair::from_seed(&[executor as u8; 32])
@@ -275,17 +282,17 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 			(2, 60),
 			(MODEL_OWNER, ENDOWMENT),
 			(FeeCollector::get(), ENDOWMENT),
-			(11, ENDOWMENT),
-			(12, ENDOWMENT),
-			(13, ENDOWMENT),
-			(14, ENDOWMENT),
+			(11, ENDOWMENT + BOND),
+			(12, ENDOWMENT + BOND),
+			(13, ENDOWMENT + BOND),
+			(14, ENDOWMENT + BOND),
 		],
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
 	pallet_inference::GenesisConfig::<Test> {
-		executors: EXECUTORS.iter().map(|e| (*e, executor_id(*e))).collect(),
+		executors: EXECUTORS.iter().map(|e| (*e, executor_id(*e), BOND)).collect(),
 		min_committee: 1,
 	}
 	.assimilate_storage(&mut storage)
@@ -317,32 +324,52 @@ pub fn job_key(job: crate::JobId) -> crate::JobKey {
 	crate::Jobs::<Test>::get(job).expect("the job exists").key
 }
 
-/// A batch `call` signed by `executor`'s key as the pallet expects, sent at this block.
+/// A batch `call` signed by `pair` as the pallet expects, sent at this block.
 fn signed<Items: Encode>(
 	kind: verity_primitives::inference::VoteKind,
 	executor: AccountId,
+	pair: &sr25519::Pair,
 	items: &Items,
 ) -> (u64, polkadot_sdk::sp_core::sr25519::Signature) {
 	let sent_at = System::block_number();
-	let payload = Inference::vote_payload(kind, &executor, &executor_id(executor), sent_at, items);
-	(sent_at, key_pair(executor).sign(&payload))
+	let signer: ExecutorId = pair.public().into();
+	let payload = Inference::vote_payload(kind, &executor, &signer, sent_at, items);
+	(sent_at, pair.sign(&payload))
 }
 
 /// `executor`'s commit of `outcome` for `job`, signed with its key.
 pub fn commit_call(executor: AccountId, job: crate::JobId, outcome: &Outcome) -> RuntimeCall {
+	commit_call_signed_by(executor, &key_pair(executor), job, outcome)
+}
+
+/// `executor`'s commit of `outcome` for `job`, signed with `pair`.
+pub fn commit_call_signed_by(
+	executor: AccountId,
+	pair: &sr25519::Pair,
+	job: crate::JobId,
+	outcome: &Outcome,
+) -> RuntimeCall {
 	let key = job_key(job);
 	let commitment = crate::commitment_of(&outcome.hash(), &salt(executor), &executor, &key);
 	let commits: crate::CommitsOf<Test> =
 		vec![crate::CommitItem { job, key, commitment }].try_into().unwrap();
 	let (sent_at, signature) =
-		signed(verity_primitives::inference::VoteKind::Commit, executor, &commits);
+		signed(verity_primitives::inference::VoteKind::Commit, executor, pair, &commits);
 	RuntimeCall::Inference(crate::Call::commit_results {
 		executor,
-		signer: executor_id(executor),
+		signer: pair.public().into(),
 		commits,
 		sent_at,
 		signature: signature.into(),
 	})
+}
+
+/// `pair`'s proof that `who` holds it, for `register_executor` and `rotate_key`.
+pub fn key_proof(
+	who: AccountId,
+	pair: &sr25519::Pair,
+) -> verity_primitives::executor::ExecutorSignature {
+	pair.sign(&Inference::key_proof_payload(&who, &pair.public().into())).into()
 }
 
 /// `executor`'s reveal of `outcome` for `job`, signed with its key.
@@ -367,8 +394,12 @@ pub fn reveal_call_carrying(
 	}]
 	.try_into()
 	.unwrap();
-	let (sent_at, signature) =
-		signed(verity_primitives::inference::VoteKind::Reveal, executor, &reveals);
+	let (sent_at, signature) = signed(
+		verity_primitives::inference::VoteKind::Reveal,
+		executor,
+		&key_pair(executor),
+		&reveals,
+	);
 	RuntimeCall::Inference(crate::Call::reveal_results {
 		executor,
 		signer: executor_id(executor),

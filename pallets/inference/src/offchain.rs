@@ -117,9 +117,9 @@ impl<T: Config> Pallet<T> {
 		let started = offchain::timestamp();
 		let send_from = started.add(Duration::from_millis(SEND_DELAY_MS));
 		let until = started.add(Duration::from_millis(WORK_BUDGET_MS));
-		let mut work: Vec<Votes<T>> = Executors::<T>::get()
+		let mut work: Vec<Votes<T>> = local
 			.into_iter()
-			.filter(|(_, id)| local.contains(id))
+			.filter_map(|id| ExecutorOfKey::<T>::get(&id).map(|executor| (executor, id)))
 			.map(|(executor, id)| Self::gather(executor, id, now))
 			.collect();
 		if work.iter().any(|w| !w.commits.is_empty() || !w.reveals.is_empty()) {

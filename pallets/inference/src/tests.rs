@@ -545,37 +545,30 @@ fn submissions_are_checked() {
 #[test]
 fn committees_are_distinct_deterministic_and_vary_with_the_seed() {
 	new_test_ext().execute_with(|| {
-		let pool: Vec<AccountId> = (1..=10).collect();
-		let a = Inference::draw_committee(&pool, 5, b"seed-1");
-		let b = Inference::draw_committee(&pool, 5, b"seed-1");
+		for who in 20..30 {
+			executors::register(who);
+		}
+		let a = Inference::draw_committee(5, b"seed-1");
+		let b = Inference::draw_committee(5, b"seed-1");
 		assert_eq!(a, b);
 		let mut sorted = a.clone();
 		sorted.sort();
 		sorted.dedup();
 		assert_eq!(sorted.len(), 5);
+		assert!(a.iter().all(Executors::<Test>::contains_key));
 		let seeds: std::collections::BTreeSet<_> =
-			(0..20u32).map(|s| Inference::draw_committee(&pool, 5, &s.encode())).collect();
+			(0..20u32).map(|s| Inference::draw_committee(5, &s.encode())).collect();
 		assert!(seeds.len() > 10);
-	});
-}
-
-#[test]
-fn executors_are_added_and_removed_by_root_only() {
-	new_test_ext().execute_with(|| {
-		assert_noop!(
-			Inference::add_executor(RuntimeOrigin::signed(1), 20, executor_id(20)),
-			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
-		);
-		assert_ok!(Inference::add_executor(RuntimeOrigin::root(), 20, executor_id(20)));
-		assert_noop!(
-			Inference::add_executor(RuntimeOrigin::root(), 20, executor_id(20)),
-			Error::<Test>::AlreadyExecutor
-		);
-		assert_ok!(Inference::remove_executor(RuntimeOrigin::root(), 20));
-		assert_noop!(
-			Inference::remove_executor(RuntimeOrigin::root(), 20),
-			Error::<Test>::NotExecutor
-		);
+		// Every executor is drawn, and none more than its share allows by far.
+		let mut drawn = std::collections::BTreeMap::<AccountId, u32>::new();
+		for s in 0..700u32 {
+			for m in Inference::draw_committee(5, &s.encode()) {
+				*drawn.entry(m).or_default() += 1;
+			}
+		}
+		assert_eq!(drawn.len(), 14);
+		// 700 draws of 5 of 14: 250 each on average.
+		assert!(drawn.values().all(|n| (175..325).contains(n)), "{drawn:?}");
 	});
 }
 
@@ -742,19 +735,6 @@ fn entries_of_jobs_that_moved_on_are_charged_as_skipped_and_prunes_as_prunes() {
 		);
 		assert!(Jobs::<Test>::get(job).is_none());
 		assert_eq!(Due::<Test>::iter().count(), 0);
-	});
-}
-
-#[test]
-fn the_executor_set_is_bounded() {
-	new_test_ext().execute_with(|| {
-		for who in 20..32 {
-			assert_ok!(Inference::add_executor(RuntimeOrigin::root(), who, executor_id(who)));
-		}
-		assert_noop!(
-			Inference::add_executor(RuntimeOrigin::root(), 40, executor_id(40)),
-			Error::<Test>::TooManyExecutors
-		);
 	});
 }
 
@@ -1057,7 +1037,7 @@ mod admission {
 			assert_eq!(refused.error, Error::<Test>::ChainBusy.into());
 			let charged = refused.post_info.actual_weight.unwrap();
 			assert_eq!(charged, Inference::refused_submission_weight());
-			assert!(charged.all_lt(<() as WeightInfo>::submit_job(3)), "{charged:?}");
+			assert!(charged.all_lt(<() as WeightInfo>::submit_job(3, 4)), "{charged:?}");
 			// The seventh seat is still there, and nothing was held for the refused job.
 			submit(1);
 			assert_eq!(held(REQUESTER), 2 * (MODEL_FEE + 3 * 10 + 5) + MODEL_FEE + 10 + 5);
@@ -1099,8 +1079,8 @@ mod admission {
 				Inference::submit_job(RuntimeOrigin::signed(REQUESTER), MODEL, inputs(), k, 1_000)
 					.unwrap_err();
 			assert_eq!(refused.error, Error::<Test>::ChainBusy.into());
-			// Charged its checks, reading the members' records and at most the requester's
-			// holds, and nothing held for it.
+			// Charged its checks, reading the members' draw slots and records and at most the
+			// requester's holds, and nothing held for it.
 			let charged = refused.post_info.actual_weight.unwrap();
 			assert_eq!(
 				charged,
@@ -1108,10 +1088,10 @@ mod admission {
 					<<Test as polkadot_sdk::frame_system::Config>::DbWeight as Get<
 						RuntimeDbWeight,
 					>>::get()
-					.reads(u64::from(k) + 1)
+					.reads(2 * u64::from(k) + 1)
 				)
 			);
-			assert!(charged.all_lt(<() as WeightInfo>::submit_job(k)), "{charged:?}");
+			assert!(charged.all_lt(<() as WeightInfo>::submit_job(k, 4)), "{charged:?}");
 			assert_eq!(held(REQUESTER), 2 * (MODEL_FEE + u64::from(k) * 10 + 5));
 			// The first job settles: one open job each, and the next submission is admitted.
 			let outcome = success(&[1]);
@@ -1140,7 +1120,6 @@ mod admission {
 			for _ in 0..2 {
 				for _ in 0..EXECUTORS.len() {
 					let drawn = Inference::draw_committee(
-						&EXECUTORS[..],
 						1,
 						&(System::parent_hash(), NextJobId::<Test>::get()).encode(),
 					)[0];
@@ -1278,6 +1257,81 @@ mod migrations {
 	}
 }
 
+mod migration_v3 {
+	use super::*;
+	use crate::migrations::v3;
+	use polkadot_sdk::frame_support::{
+		storage::unhashed,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+
+	/// Writes version 2's executor list in place of the registry.
+	fn version_2_with(list: Vec<(AccountId, verity_primitives::executor::ExecutorId)>) {
+		let _ = crate::Executors::<Test>::clear(u32::MAX, None);
+		let _ = crate::ExecutorOfKey::<Test>::clear(u32::MAX, None);
+		let _ = crate::Drawable::<Test>::clear(u32::MAX, None);
+		crate::DrawableCount::<Test>::kill();
+		for who in EXECUTORS {
+			let reason = HoldReason::ExecutorBond.into();
+			let held = Balances::balance_on_hold(&reason, &who);
+			use polkadot_sdk::frame_support::traits::{fungible::MutateHold, tokens::Precision};
+			assert_ok!(Balances::release(&reason, &who, held, Precision::Exact));
+		}
+		let list: BoundedVec<_, ConstU32<1024>> = list.try_into().unwrap();
+		unhashed::put_raw(&v3::v2::Executors::<Test>::hashed_key(), &list.encode());
+		StorageVersion::new(2).put::<Inference>();
+	}
+
+	use polkadot_sdk::frame_support::{pallet_prelude::ConstU32, BoundedVec};
+
+	#[test]
+	fn version_2_executors_are_bonded_registrations_and_one_that_cannot_pay_is_not_drawn() {
+		new_test_ext().execute_with(|| {
+			// Account 2 has 60: less than the minimum bond of 500. 12 names 11's key.
+			version_2_with(vec![
+				(11, executor_id(11)),
+				(12, executor_id(11)),
+				(13, executor_id(13)),
+				(2, executor_id(2)),
+			]);
+			v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(3));
+			assert!(!unhashed::exists(&v3::v2::Executors::<Test>::hashed_key()));
+			assert_eq!(crate::Executors::<Test>::count(), 3);
+			for who in [11, 13] {
+				let record = crate::Executors::<Test>::get(who).unwrap();
+				assert_eq!(record.bond, MinBond::get());
+				assert!(record.slot.is_some());
+				assert_eq!(
+					Balances::balance_on_hold(&HoldReason::ExecutorBond.into(), &who),
+					MinBond::get()
+				);
+			}
+			// 2 bonded what it could keep (its existential deposit stays): registered, not drawn.
+			let poor = crate::Executors::<Test>::get(2).unwrap();
+			assert!(poor.bond < MinBond::get() && poor.slot.is_none());
+			assert_eq!(crate::DrawableCount::<Test>::get(), 2);
+			// The shared key stays with the first; 12 registers anew with a key of its own.
+			assert_eq!(crate::ExecutorOfKey::<Test>::get(executor_id(11)), Some(11));
+			assert!(!crate::Executors::<Test>::contains_key(12));
+			Inference::do_try_state().unwrap();
+			assert_ok!(Inference::register_executor(
+				RuntimeOrigin::signed(12),
+				executor_id(12),
+				MinBond::get(),
+				key_proof(12, &key_pair(12))
+			));
+			// Run again, it changes nothing.
+			v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+			assert_eq!(crate::Executors::<Test>::count(), 4);
+			Inference::do_try_state().unwrap();
+			// Jobs draw from the drawable executors.
+			let job = submit(3);
+			assert!(committee(job).iter().all(|m| [11, 12, 13].contains(m)));
+		});
+	}
+}
+
 /// A job pays for the work it gives `on_initialize`: its upkeep (deadline entries and pruning)
 /// always, and each deadline at which the hook moves it on.
 mod hook_fees {
@@ -1378,5 +1432,361 @@ mod hook_fees {
 			|q| MODEL_FEE + 2 * 10 + 5 + q.upkeep_fee + q.deadline_fee,
 			|q| 5 + q.upkeep_fee + q.deadline_fee,
 		);
+	}
+}
+
+/// Executors register by bonding, leave through the unbonding period, and are drawn only while
+/// active and bonded at least `MinBond`.
+pub(crate) mod executors {
+	use super::*;
+	use crate::{ExecutorOfKey, ExecutorStatus, UnlockChunk};
+	use polkadot_sdk::sp_core::sr25519;
+
+	fn bonded(who: AccountId) -> Balance {
+		Balances::balance_on_hold(&HoldReason::ExecutorBond.into(), &who)
+	}
+
+	fn drawable(who: AccountId) -> bool {
+		Executors::<Test>::get(who).is_some_and(|r| r.slot.is_some())
+	}
+
+	/// Funds `who` and registers it with its key, bonding `MinBond`.
+	pub(crate) fn register(who: AccountId) {
+		let _ = Balances::deposit_creating(&who, ENDOWMENT);
+		assert_ok!(Inference::register_executor(
+			RuntimeOrigin::signed(who),
+			executor_id(who),
+			MinBond::get(),
+			key_proof(who, &key_pair(who)),
+		));
+	}
+
+	#[test]
+	fn anyone_registers_with_a_bond_and_a_proof_of_their_key() {
+		new_test_ext().execute_with(|| {
+			let who = 20;
+			let _ = Balances::deposit_creating(&who, ENDOWMENT);
+			let key = executor_id(who);
+			let register = |bond, proof| {
+				Inference::register_executor(RuntimeOrigin::signed(who), key.clone(), bond, proof)
+			};
+			// A key the caller does not hold: another node's, signed by someone else.
+			assert_noop!(
+				register(MinBond::get(), key_proof(who, &key_pair(21))),
+				Error::<Test>::BadKeyProof
+			);
+			// A proof made for another account.
+			assert_noop!(
+				register(MinBond::get(), key_proof(21, &key_pair(who))),
+				Error::<Test>::BadKeyProof
+			);
+			assert_noop!(
+				register(MinBond::get() - 1, key_proof(who, &key_pair(who))),
+				Error::<Test>::BondBelowMinimum
+			);
+			assert_noop!(
+				register(ENDOWMENT + 1, key_proof(who, &key_pair(who))),
+				Error::<Test>::CannotBond
+			);
+			// A genesis executor's key, even with a valid proof of it for this account.
+			assert_noop!(
+				Inference::register_executor(
+					RuntimeOrigin::signed(who),
+					executor_id(11),
+					MinBond::get(),
+					key_proof(who, &key_pair(11))
+				),
+				Error::<Test>::KeyInUse
+			);
+			assert_ok!(register(MinBond::get(), key_proof(who, &key_pair(who))));
+			assert_eq!(bonded(who), MinBond::get());
+			assert_eq!(Balances::free_balance(who), ENDOWMENT - MinBond::get());
+			assert!(drawable(who));
+			assert_eq!(ExecutorOfKey::<Test>::get(&key), Some(who));
+			assert_eq!(DrawableCount::<Test>::get(), 5);
+			assert!(events().contains(&Event::ExecutorRegistered {
+				executor: who,
+				key: key.clone(),
+				bond: MinBond::get()
+			}));
+			assert_noop!(
+				register(MinBond::get(), key_proof(who, &key_pair(who))),
+				Error::<Test>::AlreadyExecutor
+			);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn the_registry_is_bounded() {
+		new_test_ext().execute_with(|| {
+			// 4 at genesis; the mock allows 16.
+			for who in 20..32 {
+				register(who);
+			}
+			let _ = Balances::deposit_creating(&40, ENDOWMENT);
+			assert_noop!(
+				Inference::register_executor(
+					RuntimeOrigin::signed(40),
+					executor_id(40),
+					MinBond::get(),
+					key_proof(40, &key_pair(40))
+				),
+				Error::<Test>::TooManyExecutors
+			);
+			assert_eq!(DrawableCount::<Test>::get(), 16);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn unbonding_below_the_minimum_stops_the_draw_and_bonding_again_restores_it() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			assert_noop!(
+				Inference::unbond(RuntimeOrigin::signed(who), BOND + 1),
+				Error::<Test>::NotThatMuchBonded
+			);
+			assert_noop!(
+				Inference::unbond(RuntimeOrigin::signed(who), 0),
+				Error::<Test>::NotThatMuchBonded
+			);
+			// 1000 bonded, 500 the minimum: unbonding 500 keeps it drawn, one more does not.
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 500));
+			assert!(drawable(who));
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 1));
+			assert!(!drawable(who));
+			assert_eq!(DrawableCount::<Test>::get(), 3);
+			// Still held: unbonded funds answer for its votes until withdrawn.
+			assert_eq!(bonded(who), BOND);
+			let record = Executors::<Test>::get(who).unwrap();
+			assert_eq!(record.bond, 499);
+			// Both in one block: one chunk.
+			assert_eq!(record.unlocking.into_inner(), vec![UnlockChunk { amount: 501, at: 21 }]);
+			// It is never drawn while below the minimum.
+			for _ in 0..20 {
+				let job = submit(3);
+				assert!(!committee(job).contains(&who));
+			}
+			Inference::do_try_state().unwrap();
+			assert_ok!(Inference::bond_extra(RuntimeOrigin::signed(who), 1));
+			assert!(drawable(who));
+			assert_eq!(bonded(who), BOND + 1);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn unbonded_funds_are_released_after_the_unbonding_period_and_chunks_are_bounded() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 100));
+			assert_noop!(
+				Inference::withdraw_unbonded(RuntimeOrigin::signed(who)),
+				Error::<Test>::NothingToWithdraw
+			);
+			next_block();
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 100));
+			next_block();
+			// The mock allows two chunks.
+			assert_noop!(
+				Inference::unbond(RuntimeOrigin::signed(who), 100),
+				Error::<Test>::TooManyUnlockChunks
+			);
+			// The first is due at block 21 (unbonded at 1, a period of 20).
+			while System::block_number() < 21 {
+				next_block();
+			}
+			let free = Balances::free_balance(who);
+			assert_ok!(Inference::withdraw_unbonded(RuntimeOrigin::signed(who)));
+			assert_eq!(Balances::free_balance(who), free + 100);
+			assert_eq!(bonded(who), BOND - 100);
+			assert_eq!(Executors::<Test>::get(who).unwrap().unlocking.len(), 1);
+			assert!(events().contains(&Event::Withdrawn { executor: who, amount: 100 }));
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 100));
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn an_executor_leaves_once_its_bond_is_withdrawn_and_its_jobs_are_settled() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			// Committees of 4: it is on this job.
+			let job = submit(4);
+			assert_ok!(Inference::leave(RuntimeOrigin::signed(who)));
+			assert!(!drawable(who));
+			let record = Executors::<Test>::get(who).unwrap();
+			assert_eq!((record.status, record.bond), (ExecutorStatus::Chilled, 0));
+			assert_noop!(submit_job_of(4), Error::<Test>::NotEnoughExecutors);
+			// Its votes on the job it is on still count.
+			let out = success(&[5]);
+			for m in committee(job) {
+				commit(m, job, &out);
+			}
+			// The unbonding period ends while the job is still open: a hook that fell behind
+			// (blocks without `on_initialize`).
+			System::set_block_number(21);
+			assert_eq!(phase(job), Phase::Reveal);
+			// Funds come back, the record stays.
+			assert_ok!(Inference::withdraw_unbonded(RuntimeOrigin::signed(who)));
+			assert_eq!(bonded(who), 0);
+			assert_eq!(Balances::free_balance(who), ENDOWMENT + BOND);
+			assert!(Executors::<Test>::contains_key(who));
+			for m in committee(job) {
+				reveal(m, job, &out);
+			}
+			assert_eq!(phase(job), Phase::Completed);
+			assert_ok!(Inference::withdraw_unbonded(RuntimeOrigin::signed(who)));
+			assert!(!Executors::<Test>::contains_key(who));
+			assert_eq!(ExecutorOfKey::<Test>::get(executor_id(who)), None);
+			assert!(events().contains(&Event::ExecutorLeft { executor: who }));
+			assert_eq!(Executors::<Test>::count(), 3);
+			Inference::do_try_state().unwrap();
+			// It may register again, with its key.
+			register(who);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	fn submit_job_of(k: u32) -> Result<(), polkadot_sdk::sp_runtime::DispatchError> {
+		Inference::submit_job(RuntimeOrigin::signed(REQUESTER), MODEL, inputs(), k, 1_000)
+			.map(|_| ())
+			.map_err(|e| e.error)
+	}
+
+	#[test]
+	fn a_chilled_executor_is_not_drawn_but_its_votes_count() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			let job = submit(4);
+			assert_ok!(Inference::chill(RuntimeOrigin::signed(who)));
+			assert_noop!(
+				Inference::chill(RuntimeOrigin::signed(who)),
+				Error::<Test>::StatusUnchanged
+			);
+			assert_noop!(submit_job_of(4), Error::<Test>::NotEnoughExecutors);
+			for _ in 0..10 {
+				assert!(!committee(submit(3)).contains(&who));
+			}
+			commit(who, job, &success(&[5]));
+			assert_ok!(Inference::resume(RuntimeOrigin::signed(who)));
+			assert!(drawable(who));
+			assert_ok!(submit_job_of(4));
+			assert_noop!(Inference::chill(RuntimeOrigin::signed(77)), Error::<Test>::NotExecutor);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn a_rotated_key_signs_the_votes_and_the_old_one_no_longer_does() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			let job = submit(4);
+			let new = sr25519::Pair::from_seed(&[200; 32]);
+			let new_key: verity_primitives::executor::ExecutorId = new.public().into();
+			assert_noop!(
+				Inference::rotate_key(
+					RuntimeOrigin::signed(who),
+					new_key.clone(),
+					key_proof(who, &key_pair(who))
+				),
+				Error::<Test>::BadKeyProof
+			);
+			assert_noop!(
+				Inference::rotate_key(
+					RuntimeOrigin::signed(who),
+					executor_id(12),
+					key_proof(who, &key_pair(12))
+				),
+				Error::<Test>::KeyInUse
+			);
+			assert_ok!(Inference::rotate_key(
+				RuntimeOrigin::signed(who),
+				new_key.clone(),
+				key_proof(who, &new)
+			));
+			assert_eq!(ExecutorOfKey::<Test>::get(&new_key), Some(who));
+			assert_eq!(ExecutorOfKey::<Test>::get(executor_id(who)), None);
+			let out = success(&[5]);
+			assert_eq!(
+				submit_unsigned(commit_call(who, job, &out)),
+				Err(InvalidTransaction::BadSigner)
+			);
+			assert_eq!(submit_unsigned(commit_call_signed_by(who, &new, job, &out)), Ok(()));
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn root_removes_an_executor_at_once_and_its_bond_unbonds() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			let job = submit(4);
+			assert_noop!(
+				Inference::remove_executor(RuntimeOrigin::signed(1), who),
+				polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+			);
+			assert_ok!(Inference::remove_executor(RuntimeOrigin::root(), who));
+			assert_noop!(
+				Inference::remove_executor(RuntimeOrigin::root(), who),
+				Error::<Test>::ExecutorRemoved
+			);
+			assert_noop!(
+				Inference::remove_executor(RuntimeOrigin::root(), 77),
+				Error::<Test>::NotExecutor
+			);
+			assert!(!drawable(who));
+			// Its votes are refused at once; the bond stays held through the period.
+			assert_eq!(
+				submit_unsigned(commit_call(who, job, &success(&[5]))),
+				Err(InvalidTransaction::BadSigner)
+			);
+			assert_eq!(bonded(who), BOND);
+			assert_noop!(
+				Inference::resume(RuntimeOrigin::signed(who)),
+				Error::<Test>::ExecutorRemoved
+			);
+			assert_noop!(
+				Inference::bond_extra(RuntimeOrigin::signed(who), 1),
+				Error::<Test>::ExecutorRemoved
+			);
+			Inference::do_try_state().unwrap();
+			// The job fails for too few commits at its deadline, settling its seat.
+			while System::block_number() < 4 {
+				next_block();
+			}
+			assert_eq!(phase(job), Phase::Failed);
+			while System::block_number() < 21 {
+				next_block();
+			}
+			assert_ok!(Inference::withdraw_unbonded(RuntimeOrigin::signed(who)));
+			assert!(!Executors::<Test>::contains_key(who));
+			assert_eq!(Balances::free_balance(who), ENDOWMENT + BOND);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn leaving_the_draw_keeps_it_dense() {
+		new_test_ext().execute_with(|| {
+			for who in 20..28 {
+				register(who);
+			}
+			// Out of order, from the middle, the ends and back in.
+			for who in [22, 11, 27, 24, 14] {
+				assert_ok!(Inference::chill(RuntimeOrigin::signed(who)));
+				Inference::do_try_state().unwrap();
+			}
+			assert_eq!(DrawableCount::<Test>::get(), 7);
+			for who in [11, 27] {
+				assert_ok!(Inference::resume(RuntimeOrigin::signed(who)));
+				Inference::do_try_state().unwrap();
+			}
+			let drawn = Inference::draw_committee(9, b"all");
+			let mut sorted = drawn.clone();
+			sorted.sort();
+			assert_eq!(sorted, vec![11, 12, 13, 20, 21, 23, 25, 26, 27]);
+		});
 	}
 }

@@ -213,6 +213,82 @@ impl ExecutorStats {
 	}
 }
 
+/// Where an executor stands.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ExecutorStatus {
+	/// Drawn into committees while its bond is at least the minimum.
+	Active,
+	/// Asked not to be drawn (`chill`, `leave`); votes on the committees it is on still count.
+	Chilled,
+	/// Removed by the executor origin: never drawn, its votes refused, its whole bond
+	/// unbonding. The record goes once the bond is withdrawn.
+	Removed,
+}
+
+/// Bonded funds on their way out: `withdraw_unbonded` releases them from block `at`. They stay
+/// held (and answer for what the executor did) until then.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct UnlockChunk<Balance, BlockNumber> {
+	pub amount: Balance,
+	pub at: BlockNumber,
+}
+
+/// A registered executor: its inference key and its bond, all of it held from its account
+/// (`HoldReason::ExecutorBond`: `bond` plus every unlocking chunk).
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(MaxChunks))]
+#[codec(mel_bound(Balance: MaxEncodedLen, BlockNumber: MaxEncodedLen))]
+// The derives need the bounds inline, `MaxEncodedLen` its own.
+#[allow(clippy::multiple_bound_locations)]
+pub struct ExecutorRecord<
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	BlockNumber: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxChunks: polkadot_sdk::sp_core::Get<u32>,
+> {
+	/// The key its votes are signed with (unique among executors).
+	pub key: verity_primitives::executor::ExecutorId,
+	/// Bonded and not unbonding: at least `MinBond` for the executor to be drawn.
+	pub bond: Balance,
+	/// Unbonded funds, oldest first, waiting for the unbonding period to end.
+	pub unlocking: BoundedVec<UnlockChunk<Balance, BlockNumber>, MaxChunks>,
+	pub status: ExecutorStatus,
+	/// Its place in the draw (`Drawable`), while it is drawn: active, bonded at least
+	/// `MinBond`.
+	pub slot: Option<u32>,
+}
+
 /// The result of a finished job.
 #[derive(
 	CloneNoBound,

@@ -36,11 +36,18 @@ use core::marker::PhantomData;
 
 /// The weight of each call of `pallet_inference`.
 pub trait WeightInfo {
-	fn submit_job(k: u32, ) -> Weight;
+	fn submit_job(k: u32, n: u32, ) -> Weight;
 	fn commit_results(b: u32, ) -> Weight;
 	fn reveal_results(b: u32, ) -> Weight;
 	fn authorize_batch(b: u32, ) -> Weight;
-	fn add_executor() -> Weight;
+	fn register_executor() -> Weight;
+	fn bond_extra() -> Weight;
+	fn unbond() -> Weight;
+	fn withdraw_unbonded() -> Weight;
+	fn rotate_key() -> Weight;
+	fn chill() -> Weight;
+	fn resume() -> Weight;
+	fn leave() -> Weight;
 	fn remove_executor() -> Weight;
 	fn set_min_committee() -> Weight;
 	fn resolve(k: u32, ) -> Weight;
@@ -55,20 +62,22 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::MinCommittee` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(5286), added: 7761, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Executors` (r:1 w:0)
-	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:0)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Load` (r:1 w:1)
 	/// Proof: `Inference::Load` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::NextJobId` (r:1 w:1)
 	/// Proof: `Inference::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:16 w:0)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Stats` (r:16 w:16)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Due` (r:0 w:1)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:0 w:1)
@@ -80,16 +89,18 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::PendingByExecutor` (r:0 w:16)
 	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 16]`.
-	fn submit_job(k: u32, ) -> Weight {
-		// Proof size: measured `4945`, estimated `8751`.
-		// Minimum execution time: 300_896_000 picoseconds.
-		Weight::from_parts(384_676_071, 8751)
-			.saturating_add(Weight::from_parts(10_854_902, 0).saturating_mul(k.into()))
+	/// The range of component `n` is `[16, 4096]`.
+	fn submit_job(k: u32, n: u32, ) -> Weight {
+		// Proof size: measured `0`, estimated `8751`.
+		// Minimum execution time: 386_320_000 picoseconds.
+		Weight::from_parts(230_063_095, 8751)
+			.saturating_add(Weight::from_parts(24_567_279, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(36_559, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(k.into()))
 	}
 	/// Storage: `Inference::Jobs` (r:64 w:64)
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
@@ -97,10 +108,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
 	fn commit_results(b: u32, ) -> Weight {
-		// Proof size: measured `0`, estimated `990`.
-		// Minimum execution time: 56_544_000 picoseconds.
-		Weight::from_parts(44_978_597, 990)
-			.saturating_add(Weight::from_parts(19_398_012, 0).saturating_mul(b.into()))
+		// Proof size: measured `23`, estimated `990`.
+		// Minimum execution time: 56_976_000 picoseconds.
+		Weight::from_parts(78_925_081, 990)
+			.saturating_add(Weight::from_parts(18_988_207, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
@@ -109,64 +120,185 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[0, 64]`.
 	fn reveal_results(b: u32, ) -> Weight {
-		// Proof size: measured `0`, estimated `990`.
-		// Minimum execution time: 22_333_000 picoseconds.
-		Weight::from_parts(86_309_198, 990)
-			.saturating_add(Weight::from_parts(24_049_907, 0).saturating_mul(b.into()))
+		// Proof size: measured `24`, estimated `990`.
+		// Minimum execution time: 21_832_000 picoseconds.
+		Weight::from_parts(32_137_505, 990)
+			.saturating_add(Weight::from_parts(28_796_092, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Executors` (r:1 w:0)
-	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::ExecutorOfKey` (r:1 w:0)
+	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:64 w:0)
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
 	fn authorize_batch(b: u32, ) -> Weight {
-		// Proof size: measured `4131`, estimated `5583`.
-		// Minimum execution time: 77_976_000 picoseconds.
-		Weight::from_parts(80_557_816, 5583)
-			.saturating_add(Weight::from_parts(9_094_726, 0).saturating_mul(b.into()))
+		// Proof size: measured `473`, estimated `3545`.
+		// Minimum execution time: 101_863_000 picoseconds.
+		Weight::from_parts(97_778_959, 3545)
+			.saturating_add(Weight::from_parts(8_941_510, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:1)
-	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
-	fn add_executor() -> Weight {
-		// Proof size: measured `4046`, estimated `5583`.
-		// Minimum execution time: 41_241_000 picoseconds.
-		Weight::from_parts(48_873_000, 5583)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::ExecutorOfKey` (r:1 w:1)
+	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::CounterForExecutors` (r:1 w:1)
+	/// Proof: `Inference::CounterForExecutors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:1)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:0 w:1)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn register_executor() -> Weight {
+		// Proof size: measured `1095`, estimated `3888`.
+		// Minimum execution time: 163_145_000 picoseconds.
+		Weight::from_parts(259_099_000, 3888)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:1)
-	/// Proof: `Inference::Executors` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:1)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:0 w:1)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn bond_extra() -> Weight {
+		// Proof size: measured `489`, estimated `3888`.
+		// Minimum execution time: 62_775_000 picoseconds.
+		Weight::from_parts(90_716_000, 3888)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Inference::Executors` (r:2 w:2)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:1)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:1 w:2)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn unbond() -> Weight {
+		// Proof size: measured `409`, estimated `6786`.
+		// Minimum execution time: 29_004_000 picoseconds.
+		Weight::from_parts(55_904_000, 6786)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Inference::Executors` (r:1 w:1)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Stats` (r:1 w:0)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::ExecutorOfKey` (r:1 w:1)
+	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::CounterForExecutors` (r:1 w:1)
+	/// Proof: `Inference::CounterForExecutors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn withdraw_unbonded() -> Weight {
+		// Proof size: measured `640`, estimated `3888`.
+		// Minimum execution time: 64_136_000 picoseconds.
+		Weight::from_parts(101_872_000, 3888)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::ExecutorOfKey` (r:1 w:2)
+	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Executors` (r:1 w:1)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	fn rotate_key() -> Weight {
+		// Proof size: measured `331`, estimated `3888`.
+		// Minimum execution time: 64_486_000 picoseconds.
+		Weight::from_parts(100_661_000, 3888)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Inference::Executors` (r:2 w:2)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:1)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:1 w:2)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn chill() -> Weight {
+		// Proof size: measured `409`, estimated `6786`.
+		// Minimum execution time: 25_068_000 picoseconds.
+		Weight::from_parts(36_064_000, 6786)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Inference::Executors` (r:1 w:1)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:1)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:0 w:1)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn resume() -> Weight {
+		// Proof size: measured `201`, estimated `3888`.
+		// Minimum execution time: 16_495_000 picoseconds.
+		Weight::from_parts(27_121_000, 3888)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Inference::Executors` (r:2 w:2)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:1)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:1 w:2)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn leave() -> Weight {
+		// Proof size: measured `409`, estimated `6786`.
+		// Minimum execution time: 30_295_000 picoseconds.
+		Weight::from_parts(58_888_000, 6786)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Inference::Executors` (r:2 w:2)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:1)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:1 w:2)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::ExecutorOfKey` (r:0 w:1)
+	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn remove_executor() -> Weight {
-		// Proof size: measured `4111`, estimated `5583`.
-		// Minimum execution time: 42_553_000 picoseconds.
-		Weight::from_parts(51_216_000, 5583)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured `409`, estimated `6786`.
+		// Minimum execution time: 30_796_000 picoseconds.
+		Weight::from_parts(54_301_000, 6786)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Inference::MinCommittee` (r:0 w:1)
 	/// Proof: `Inference::MinCommittee` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_min_committee() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 5_508_000 picoseconds.
-		Weight::from_parts(9_003_000, 0)
+		// Minimum execution time: 4_387_000 picoseconds.
+		Weight::from_parts(7_861_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::ResourceFailures` (r:1 w:0)
 	/// Proof: `ModelRegistry::ResourceFailures` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:19 w:19)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Stats` (r:16 w:16)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Due` (r:0 w:1)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:0 w:1)
@@ -175,15 +307,15 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 16]`.
 	fn resolve(k: u32, ) -> Weight {
-		// Proof size: measured `1437`, estimated `8799`.
-		// Minimum execution time: 239_265_000 picoseconds.
-		Weight::from_parts(156_747_324, 8799)
-			.saturating_add(Weight::from_parts(90_889_330, 0).saturating_mul(k.into()))
+		// Proof size: measured `1018`, estimated `7944`.
+		// Minimum execution time: 209_424_000 picoseconds.
+		Weight::from_parts(171_122_583, 7944)
+			.saturating_add(Weight::from_parts(74_181_270, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(k.into()))
 	}
 	/// Storage: `Inference::Load` (r:1 w:0)
 	/// Proof: `Inference::Load` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -195,10 +327,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn on_initialize(n: u32, ) -> Weight {
-		// Proof size: measured `110`, estimated `3493`.
-		// Minimum execution time: 27_581_000 picoseconds.
-		Weight::from_parts(27_711_000, 3493)
-			.saturating_add(Weight::from_parts(14_207_826, 0).saturating_mul(n.into()))
+		// Proof size: measured `120`, estimated `3493`.
+		// Minimum execution time: 27_882_000 picoseconds.
+		Weight::from_parts(27_972_000, 3493)
+			.saturating_add(Weight::from_parts(11_735_765, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -216,10 +348,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::JobInputs` (`max_values`: None, `max_size`: Some(65556), added: 68031, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn prune(n: u32, ) -> Weight {
-		// Proof size: measured `677`, estimated `3493`.
-		// Minimum execution time: 18_918_000 picoseconds.
-		Weight::from_parts(24_276_000, 3493)
-			.saturating_add(Weight::from_parts(26_732_005, 0).saturating_mul(n.into()))
+		// Proof size: measured `931`, estimated `3493`.
+		// Minimum execution time: 16_876_000 picoseconds.
+		Weight::from_parts(17_165_000, 3493)
+			.saturating_add(Weight::from_parts(26_030_490, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
@@ -229,70 +361,106 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with RocksDB's database weights, for tests.
 impl WeightInfo for () {
-	fn submit_job(k: u32, ) -> Weight {
-		Weight::from_parts(384_676_071, 8751)
-			.saturating_add(Weight::from_parts(10_854_902, 0).saturating_mul(k.into()))
+	fn submit_job(k: u32, n: u32, ) -> Weight {
+		Weight::from_parts(230_063_095, 8751)
+			.saturating_add(Weight::from_parts(24_567_279, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(36_559, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2535).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(k.into()))
 	}
 	fn commit_results(b: u32, ) -> Weight {
-		Weight::from_parts(44_978_597, 990)
-			.saturating_add(Weight::from_parts(19_398_012, 0).saturating_mul(b.into()))
+		Weight::from_parts(78_925_081, 990)
+			.saturating_add(Weight::from_parts(18_988_207, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn reveal_results(b: u32, ) -> Weight {
-		Weight::from_parts(86_309_198, 990)
-			.saturating_add(Weight::from_parts(24_049_907, 0).saturating_mul(b.into()))
+		Weight::from_parts(32_137_505, 990)
+			.saturating_add(Weight::from_parts(28_796_092, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn authorize_batch(b: u32, ) -> Weight {
-		Weight::from_parts(80_557_816, 5583)
-			.saturating_add(Weight::from_parts(9_094_726, 0).saturating_mul(b.into()))
+		Weight::from_parts(97_778_959, 3545)
+			.saturating_add(Weight::from_parts(8_941_510, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
-	fn add_executor() -> Weight {
-		Weight::from_parts(48_873_000, 5583)
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	fn register_executor() -> Weight {
+		Weight::from_parts(259_099_000, 3888)
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
+	}
+	fn bond_extra() -> Weight {
+		Weight::from_parts(90_716_000, 3888)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn unbond() -> Weight {
+		Weight::from_parts(55_904_000, 6786)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn withdraw_unbonded() -> Weight {
+		Weight::from_parts(101_872_000, 3888)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn rotate_key() -> Weight {
+		Weight::from_parts(100_661_000, 3888)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn chill() -> Weight {
+		Weight::from_parts(36_064_000, 6786)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn resume() -> Weight {
+		Weight::from_parts(27_121_000, 3888)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn leave() -> Weight {
+		Weight::from_parts(58_888_000, 6786)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn remove_executor() -> Weight {
-		Weight::from_parts(51_216_000, 5583)
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		Weight::from_parts(54_301_000, 6786)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_min_committee() -> Weight {
-		Weight::from_parts(9_003_000, 0)
+		Weight::from_parts(7_861_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn resolve(k: u32, ) -> Weight {
-		Weight::from_parts(156_747_324, 8799)
-			.saturating_add(Weight::from_parts(90_889_330, 0).saturating_mul(k.into()))
+		Weight::from_parts(171_122_583, 7944)
+			.saturating_add(Weight::from_parts(74_181_270, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(k.into()))
 	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(27_711_000, 3493)
-			.saturating_add(Weight::from_parts(14_207_826, 0).saturating_mul(n.into()))
+		Weight::from_parts(27_972_000, 3493)
+			.saturating_add(Weight::from_parts(11_735_765, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 	fn prune(n: u32, ) -> Weight {
-		Weight::from_parts(24_276_000, 3493)
-			.saturating_add(Weight::from_parts(26_732_005, 0).saturating_mul(n.into()))
+		Weight::from_parts(17_165_000, 3493)
+			.saturating_add(Weight::from_parts(26_030_490, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
