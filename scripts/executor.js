@@ -175,7 +175,7 @@ async function executor({ url, suri, command, args = [], keySuri, bond, log = co
 	}
 }
 
-module.exports = { executor, keyProof, ExecutorError };
+module.exports = { executor, keyProof, send, ExecutorError };
 
 if (require.main === module) {
 	let options;
