@@ -188,6 +188,20 @@ parameter_types! {
 	pub const ExecutorMinBond: Balance = 1_000 * crate::UNIT;
 	/// Unbonded funds stay held for a week: far beyond any job an executor is still on.
 	pub const ExecutorUnbondingPeriod: BlockNumber = 7 * crate::DAYS;
+	/// A reveal that does not open its own commitment costs 10 % of the minimum bond (100 VRT):
+	/// the executor fee it could have hoped to gain is a ten-thousandth of that.
+	pub const BadRevealSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(10);
+	/// A missed commit or reveal, on a job the others settled, costs 0.01 % of the minimum
+	/// bond (0.1 VRT, ten times the executor fee at its base): an executor that misses more
+	/// than one job in eleven loses more than it earns.
+	pub const MissSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_parts(100_000);
+	/// A fifth of what a job's offenders lose goes to the members who were right.
+	pub const SlashRewardShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(20);
+	/// The account that receives slashed funds (no one holds its key; root spends from it).
+	pub VerityTreasury: AccountId =
+		polkadot_sdk::sp_runtime::traits::AccountIdConversion::into_account_truncating(
+			&polkadot_sdk::frame_support::PalletId(*b"vrt/trsy"),
+		);
 	/// A fifth of the block for deadlines: resolving jobs whose committees did not finish, and
 	/// pruning. Jobs that resolve by their last reveal cost the hook one skipped entry each.
 	pub InferenceHookWeight: frame_support::weights::Weight =
@@ -203,6 +217,10 @@ impl pallet_inference::Config for Runtime {
 	type MinBond = ExecutorMinBond;
 	type UnbondingPeriod = ExecutorUnbondingPeriod;
 	type MaxUnlockingChunks = ConstU32<16>;
+	type BadRevealSlash = BadRevealSlash;
+	type MissSlash = MissSlash;
+	type SlashRewardShare = SlashRewardShare;
+	type Treasury = VerityTreasury;
 	type ExecutorFee = ExecutorFee;
 	/// As transactions are priced (`pallet_transaction_payment`'s `WeightToFee`).
 	type WeightToFee = <Runtime as polkadot_sdk::pallet_transaction_payment::Config>::WeightToFee;

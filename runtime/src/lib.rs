@@ -76,10 +76,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 2,
+	transaction_version: 3,
 	system_version: 1,
 };
 
@@ -166,6 +166,7 @@ type Migrations = (
 	pallet_inference::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_inference::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_inference::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_inference::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

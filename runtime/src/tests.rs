@@ -159,6 +159,11 @@ fn the_validators_are_the_executors_with_their_inference_keys() {
 		assert_eq!(quote.upkeep_fee, Price::weight_to_fee(&crate::Inference::upkeep_weight()));
 		assert_eq!(quote.deadline_fee, Price::weight_to_fee(&crate::Inference::deadline_weight(3)));
 		let hook = quote.upkeep_fee + 2 * quote.deadline_fee;
+		// `cargo test -p verity-runtime -- --nocapture` shows them (README, "Jobs").
+		println!(
+			"committee of 3: upkeep fee {}, deadline fee {}",
+			quote.upkeep_fee, quote.deadline_fee
+		);
 		assert!(hook > 0 && hook < crate::configs::ExecutorFee::get(), "hook fees {hook}");
 		assert_eq!(
 			crate::Inference::fee_estimate(model, 3),

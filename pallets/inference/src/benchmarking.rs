@@ -225,7 +225,8 @@ fn sign<T: Config, Items: Encode>(
 	Ok((key, sent_at, signature))
 }
 
-/// `member`'s reveals of its committed outcome for `ids`, and its key's signature over them.
+/// `member`'s reveals of its committed outcome for `ids`, and its key's signature over them
+/// (with `MaxCommittee` as the batch's largest committee).
 fn signed_reveals<T: Config>(
 	member: &T::AccountId,
 	ids: &[JobId],
@@ -243,7 +244,9 @@ fn signed_reveals<T: Config>(
 		});
 	}
 	let reveals: RevealsOf<T> = reveals.try_into().map_err(|_| "MaxBatch")?;
-	let (key, sent_at, signature) = sign::<T, _>(VoteKind::Reveal, member, &reveals)?;
+	let max_committee = T::MaxCommittee::get();
+	let (key, sent_at, signature) =
+		sign::<T, _>(VoteKind::Reveal, member, &(&reveals, max_committee))?;
 	Ok((reveals, key, sent_at, signature))
 }
 
@@ -312,7 +315,15 @@ mod benchmarks {
 		let (reveals, key, sent_at, signature) = signed_reveals::<T>(&member, ids)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Authorized, member.clone(), key, reveals, sent_at, signature);
+		_(
+			RawOrigin::Authorized,
+			member.clone(),
+			key,
+			reveals,
+			T::MaxCommittee::get(),
+			sent_at,
+			signature,
+		);
 
 		for id in ids {
 			let job = Jobs::<T>::get(id).ok_or("job")?;
@@ -493,6 +504,32 @@ mod benchmarks {
 		let job = Jobs::<T>::get(id).ok_or("job")?;
 		assert_eq!(job.phase, Phase::Completed);
 		assert!(job.reveals.iter().all(|r| matches!(r, RevealSlot::Revealed(_))));
+		Ok(())
+	}
+
+	/// One member slashed (its bond falling below `MinBond`, so that it leaves the draw and
+	/// another executor moves into its slot) and one member rewarded from the treasury: the
+	/// most settlement spends on a member beyond paying it.
+	#[benchmark]
+	fn slash() -> Result<(), BenchmarkError> {
+		committees::<T>()?;
+		let id = job_of::<T>(&funded::<T>("requester", 0), 1)?;
+		let job = Jobs::<T>::get(id).ok_or("job")?;
+		let offender = first_drawn::<T>()?;
+		let treasury = T::Treasury::get();
+		T::Currency::set_balance(&treasury, T::Currency::minimum_balance());
+		let amount = Inference::<T>::slash_amount(Offence::BadReveal);
+		assert!(!amount.is_zero(), "a bad reveal is slashed");
+
+		#[block]
+		{
+			let taken = Inference::<T>::slash(&offender, id, Offence::BadReveal);
+			Inference::<T>::reward(id, &job, &[0], taken.unwrap_or_default());
+		}
+
+		let record = Executors::<T>::get(&offender).ok_or("record")?;
+		assert_eq!(record.bond, T::MinBond::get() - amount);
+		assert!(record.slot.is_none());
 		Ok(())
 	}
 

@@ -15,7 +15,8 @@
 //! Unbonded funds stay held, as [`UnlockChunk`]s, for [`Config::UnbondingPeriod`]: longer than
 //! any job the executor can still be on, so they answer for its votes until the last of its
 //! jobs is settled. `withdraw_unbonded` releases the chunks that are due; an executor with no
-//! bond left, nothing unlocking and no open job leaves the registry.
+//! bond left, nothing unlocking and no open job leaves the registry (and its statistics go).
+//! Slashes ([`crate::slashing`]) take from the bond, then from the unlocking funds.
 
 use super::*;
 use alloc::vec::Vec;
@@ -152,6 +153,7 @@ impl<T: Config> Pallet<T> {
 				ExecutorOfKey::<T>::remove(&record.key);
 			}
 			Executors::<T>::remove(who);
+			Stats::<T>::remove(who);
 			Self::deposit_event(Event::ExecutorLeft { executor: who.clone() });
 		} else {
 			Executors::<T>::insert(who, record);

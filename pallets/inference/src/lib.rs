@@ -18,8 +18,8 @@
 //!    payload bound to the chain's genesis hash, authorized by this pallet: no fee, no nonce).
 //! 3. Reveal phase, once every member committed or the commit window closed:
 //!    [`Pallet::reveal_results`] with the result hash, the salt and, when it fits, the canonical
-//!    outcome. A reveal that does not match its commitment is rejected and counted against the
-//!    member.
+//!    outcome. A reveal that does not match its commitment is rejected, counted against the
+//!    member and slashed.
 //! 4. Resolution, once every committed member revealed or the reveal window closed: a quorum
 //!    ([`quorum`]: ⌈2k/3⌉ of a committee of k, so 2 of 3) of equal result hashes decides. Failing that, revealed
 //!    outcomes equal within the model's tolerance count as agreeing. A quorum on a canonical
@@ -29,7 +29,7 @@
 //! Each member's record ([`ExecutorStats`]) counts every job it was drawn into once it is
 //! settled: agreed, disagreed (another result, or a reveal that did not match its commitment),
 //! missed (no commit, or no reveal), or voided (it committed, but the job failed for too few
-//! commits from the others).
+//! commits from the others); and the jobs it was slashed on.
 //!
 //! ## Who is paid
 //!
@@ -65,11 +65,14 @@
 //! Payments move held funds; a payment the recipient's account cannot take (below its existential
 //! deposit) goes back to the requester. No balance is created or lost.
 //!
-//! ## Executors
+//! ## Executors and slashing
 //!
 //! Executors register without permission by bonding at least [`Config::MinBond`] with a key
 //! they prove they hold; see [`executors`](crate::executors) for registration, unbonding and
-//! the draw. Bonds are not slashed yet.
+//! the draw. Settlement slashes a member's bond for what the job itself proves
+//! ([`Offence`]): a reveal that does not open its commitment, or a vote missed on a job the
+//! others settled in time; a share of it rewards the agreeing members, the rest goes to
+//! [`Config::Treasury`]. See [`slashing`](crate::slashing) for what is not slashed, and why.
 //!
 //! ## Randomness
 //!
@@ -111,6 +114,9 @@ mod mock;
 mod offchain;
 #[cfg(test)]
 mod offchain_tests;
+pub mod slashing;
+#[cfg(test)]
+mod slashing_tests;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -175,7 +181,7 @@ pub mod pallet {
 		sp_io::hashing::blake2_256,
 		sp_runtime::{
 			traits::{One, SaturatedConversion, Saturating, Zero},
-			FixedPointNumber, FixedU128, RuntimeAppPublic,
+			FixedPointNumber, FixedU128, Perbill, RuntimeAppPublic,
 		},
 	};
 	use verity_primitives::{
@@ -189,8 +195,10 @@ pub mod pallet {
 	/// The in-code storage version: 1 added job keys, model limits, resource fees, the block
 	/// load and the fee multiplier ([`crate::migrations::v1`]); 2 the executors' `voided` count
 	/// and the jobs' upkeep and deadline fees ([`crate::migrations::v2`]); 3 bonded executors in
-	/// a map, with their keys and the draw ([`crate::migrations::v3`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	/// a map, with their keys and the draw ([`crate::migrations::v3`]); 4 the executors'
+	/// `slashed` count, and their statistics and open jobs keyed by a cryptographic hash of the
+	/// account ([`crate::migrations::v4`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -280,6 +288,22 @@ pub mod pallet {
 		/// adds to the last).
 		#[pallet::constant]
 		type MaxUnlockingChunks: Get<u32>;
+		/// Slashed, as a share of `MinBond`, from an executor whose reveal does not open its
+		/// own commitment ([`Offence::BadReveal`]).
+		#[pallet::constant]
+		type BadRevealSlash: Get<Perbill>;
+		/// Slashed, as a share of `MinBond`, from an executor that missed its commit or reveal
+		/// on a job the others settled in time ([`Offence::Missed`]): much less than a bad
+		/// reveal, since a machine can fail without lying.
+		#[pallet::constant]
+		type MissSlash: Get<Perbill>;
+		/// The share of what a job's offenders are slashed that goes, split evenly, to the
+		/// members whose result the quorum accepted; the rest, and all of it when no quorum
+		/// agreed, goes to [`Config::Treasury`].
+		#[pallet::constant]
+		type SlashRewardShare: Get<Perbill>;
+		/// Receives slashed funds: an account governance spends from.
+		type Treasury: Get<Self::AccountId>;
 		/// Paid to each agreeing committee member.
 		#[pallet::constant]
 		type ExecutorFee: Get<BalanceOf<Self>>;
@@ -387,10 +411,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type MinCommittee<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// Each executor's record. Keyed by account ids only root can add.
+	/// What each executor did on the committees it was drawn into; removed when it leaves the
+	/// registry. Hashed with `Blake2_128Concat`: anyone can register, so its accounts are
+	/// chosen by whoever registers them.
 	#[pallet::storage]
 	pub type Stats<T: Config> =
-		StorageMap<_, Twox64Concat, T::AccountId, ExecutorStats, ValueQuery>;
+		StorageMap<_, Blake2_128Concat, T::AccountId, ExecutorStats, ValueQuery>;
 
 	#[pallet::storage]
 	pub type NextJobId<T> = StorageValue<_, JobId, ValueQuery>;
@@ -441,7 +467,7 @@ pub mod pallet {
 	/// Open jobs by committee member.
 	#[pallet::storage]
 	pub type PendingByExecutor<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, T::AccountId, Twox64Concat, JobId, ()>;
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, ()>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -557,6 +583,22 @@ pub mod pallet {
 		/// Jobs must ask for committees of at least `size`.
 		MinCommitteeSet {
 			size: u32,
+		},
+		/// `amount` of an executor's bond was slashed for `offence` on `job`, to the treasury
+		/// (some of it then rewards the members who were right: [`Event::SlashRewarded`]), or
+		/// burned if the treasury could not take it.
+		Slashed {
+			executor: T::AccountId,
+			job: JobId,
+			offence: Offence,
+			amount: BalanceOf<T>,
+		},
+		/// A member whose result the quorum accepted was paid `amount` from what `job`'s
+		/// offenders were slashed.
+		SlashRewarded {
+			executor: T::AccountId,
+			job: JobId,
+			amount: BalanceOf<T>,
 		},
 	}
 
@@ -839,6 +881,7 @@ pub mod pallet {
 				*sent_at,
 				signature,
 				commits.iter().map(|c| (c.job, c.key)),
+				T::MaxCommittee::get(),
 			)
 		})]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_batch(commits.len() as u32))]
@@ -883,24 +926,33 @@ pub mod pallet {
 		}
 
 		/// Reveals `executor`'s results. Origin and signature as [`Pallet::commit_results`],
-		/// over `("verity/reveal", genesis hash, executor, signer, sent_at, reveals)`; the
-		/// same `InvalidTransaction` reasons, for jobs in their reveal phase that `executor`
-		/// committed to. A reveal that does not match its commitment (or whose outcome does not
-		/// hash to its result hash) is rejected and counted as a disagreement.
+		/// over `("verity/reveal", genesis hash, executor, signer, sent_at, reveals,
+		/// max_committee)`; the same `InvalidTransaction` reasons, for jobs in their reveal
+		/// phase that `executor` committed to, and `Call` for a job whose committee is larger
+		/// than `max_committee`. A reveal that does not match its commitment (or whose outcome
+		/// does not hash to its result hash) is rejected and slashed ([`Offence::BadReveal`]).
+		///
+		/// `max_committee`, the largest committee among the batch's jobs, bounds the weight:
+		/// each item may resolve its job ([`Pallet::reveal_weight`]).
 		///
 		/// Events: [`Event::Revealed`], [`Event::RevealRejected`], and those of resolution
-		/// ([`Event::JobCompleted`], [`Event::JobFailed`]).
+		/// ([`Event::JobCompleted`], [`Event::JobFailed`], [`Event::Slashed`],
+		/// [`Event::SlashRewarded`]).
 		#[pallet::call_index(2)]
-		#[pallet::weight((Pallet::<T>::reveal_weight(reveals.len() as u32), DispatchClass::Operational))]
-		#[pallet::authorize(|_source, executor, signer, reveals, sent_at, signature| {
+		#[pallet::weight((
+			Pallet::<T>::reveal_weight(reveals.len() as u32, *max_committee),
+			DispatchClass::Operational,
+		))]
+		#[pallet::authorize(|_source, executor, signer, reveals, max_committee, sent_at, signature| {
 			Pallet::<T>::authorize_batch(
 				VoteKind::Reveal,
 				executor,
 				signer,
-				reveals,
+				&(reveals, *max_committee),
 				*sent_at,
 				signature,
 				reveals.iter().map(|r| (r.job, r.key)),
+				*max_committee,
 			)
 		})]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_batch(reveals.len() as u32))]
@@ -909,6 +961,7 @@ pub mod pallet {
 			executor: T::AccountId,
 			signer: ExecutorId,
 			reveals: RevealsOf<T>,
+			max_committee: u32,
 			sent_at: BlockNumberFor<T>,
 			signature: ExecutorSignature,
 		) -> DispatchResultWithPostInfo {
@@ -921,7 +974,9 @@ pub mod pallet {
 			for item in reveals {
 				let job_id = item.job;
 				// Stale items are skipped (see `commit_results`).
-				let Some(mut job) = Jobs::<T>::get(job_id).filter(|j| j.key == item.key) else {
+				let Some(mut job) = Jobs::<T>::get(job_id)
+					.filter(|j| j.key == item.key && j.committee.len() as u32 <= max_committee)
+				else {
 					continue;
 				};
 				let Some(index) = job.committee.iter().position(|m| *m == executor) else {
@@ -965,7 +1020,8 @@ pub mod pallet {
 				}
 				Jobs::<T>::insert(job_id, job);
 			}
-			// Charged as if every item resolved a full committee; refunded to what happened.
+			// Charged as if every item resolved a committee of `max_committee`; refunded to what
+			// happened.
 			let weight = T::WeightInfo::reveal_results(applied).saturating_add(resolutions);
 			Ok(Some(Self::batch_weight(weight, items - applied)).into())
 		}
@@ -1324,10 +1380,13 @@ pub mod pallet {
 		}
 
 		/// The most resolving a job of a committee of `k` weighs: the benchmarked resolution (a
-		/// completed job, its model told so) and the registry's bookkeeping of a resource
-		/// failure ([`Pallet::resource_failure_weight`]).
+		/// completed job, its model told so), the registry's bookkeeping of a resource failure
+		/// ([`Pallet::resource_failure_weight`]), and a slash or a reward for each member (a
+		/// member is slashed, or rewarded for being right, or neither).
 		pub fn resolution_weight(k: u32) -> Weight {
-			T::WeightInfo::resolve(k).saturating_add(Self::resource_failure_weight())
+			T::WeightInfo::resolve(k)
+				.saturating_add(Self::resource_failure_weight())
+				.saturating_add(T::WeightInfo::slash().saturating_mul(k.into()))
 		}
 
 		/// The most moving a job of a committee of `k` on at a deadline weighs: its resolution,
@@ -1346,11 +1405,12 @@ pub mod pallet {
 			T::DbWeight::get().reads_writes(2, 2)
 		}
 
-		/// The most a reveal batch of `items` can weigh: every item resolving a full committee.
-		pub fn reveal_weight(items: u32) -> Weight {
-			T::WeightInfo::reveal_results(items).saturating_add(
-				Pallet::<T>::resolution_weight(T::MaxCommittee::get()).saturating_mul(items.into()),
-			)
+		/// The most a reveal batch of `items` can weigh whose jobs' committees are at most
+		/// `max_committee`: every item resolving its job.
+		pub fn reveal_weight(items: u32, max_committee: u32) -> Weight {
+			let k = max_committee.min(T::MaxCommittee::get());
+			T::WeightInfo::reveal_results(items)
+				.saturating_add(Pallet::<T>::resolution_weight(k).saturating_mul(items.into()))
 		}
 
 		/// What `on_initialize` spends on every entry it reaches: finding it, reading its job,
@@ -1369,7 +1429,9 @@ pub mod pallet {
 		/// `(kind tag, genesis hash, executor, signer, sent_at, items)` (the genesis hash is the
 		/// only storage read before it), then that `signer` is `executor`'s key, then each job:
 		/// present under its key, in the phase `kind` votes in, with `executor` on its committee
-		/// and not done yet. Provides one tag per item (see [`Pallet::commit_results`]).
+		/// and not done yet, with a committee of at most `max_committee`. Provides one tag per
+		/// item (see [`Pallet::commit_results`]).
+		#[allow(clippy::too_many_arguments)]
 		pub fn authorize_batch<Items: Encode>(
 			kind: VoteKind,
 			executor: &T::AccountId,
@@ -1378,6 +1440,7 @@ pub mod pallet {
 			sent_at: BlockNumberFor<T>,
 			signature: &ExecutorSignature,
 			jobs: impl Iterator<Item = (JobId, JobKey)>,
+			max_committee: u32,
 		) -> TransactionValidityWithRefund {
 			let payload = Self::vote_payload(kind, executor, signer, sent_at, items);
 			if !signer.verify(&payload, signature) {
@@ -1406,6 +1469,9 @@ pub mod pallet {
 					.ok_or(InvalidTransaction::Stale)?;
 				if job.phase != phase {
 					return Err(InvalidTransaction::Stale.into());
+				}
+				if job.committee.len() as u32 > max_committee {
+					return Err(InvalidTransaction::Call.into());
 				}
 				let index = job
 					.committee
@@ -1494,7 +1560,9 @@ pub mod pallet {
 					if committed >= quorum(job.committee.len() as u32) {
 						Self::open_reveal(job_id, &mut job, now);
 					} else {
-						Self::fail(job_id, &mut job, FailureReason::NotEnoughCommits, &[], now);
+						// Charged its worst case before (`advance_due`).
+						let _ =
+							Self::fail(job_id, &mut job, FailureReason::NotEnoughCommits, &[], now);
 					}
 					Jobs::<T>::insert(job_id, job);
 				},
@@ -1528,8 +1596,9 @@ pub mod pallet {
 			Self::deposit_event(Event::RevealPhase { job: job_id, due: job.due });
 		}
 
-		/// Decides a job from its reveals, pays and refunds, and schedules its pruning. Returns
-		/// the weight it took beyond the benchmarked resolution (a resource failure's).
+		/// Decides a job from its reveals, pays and refunds, slashes, and schedules its pruning.
+		/// Returns the weight it took beyond the benchmarked resolution (a resource failure's,
+		/// and its slashes and rewards).
 		pub(crate) fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
 			let k = job.committee.len() as u32;
 			let q = quorum(k) as usize;
@@ -1559,8 +1628,7 @@ pub mod pallet {
 			});
 
 			let Some((chosen, agreeing)) = decided else {
-				Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
-				return Weight::zero();
+				return Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
 			};
 			// Every member of a hash quorum revealed the same hash, so any one's bytes are the
 			// outcome: take them from one that carried them, so that a member revealing the hash
@@ -1575,8 +1643,7 @@ pub mod pallet {
 			let RevealSlot::Revealed(reveal) = job.reveals[carrier].clone() else {
 				defensive!("the chosen member revealed");
 				// Settled all the same, so that no job stays open.
-				Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
-				return Weight::zero();
+				return Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
 			};
 			let failure =
 				reveal.outcome.as_ref().and_then(|bytes| match Outcome::decode(&mut &bytes[..]) {
@@ -1590,16 +1657,16 @@ pub mod pallet {
 					FailureReason::Execution(code)
 				};
 				T::Models::job_settled(&job.model.id, code.is_resource_failure());
-				Self::fail(job_id, job, reason, &agreeing, now);
+				let settled = Self::fail(job_id, job, reason, &agreeing, now);
 				return if code.is_resource_failure() {
-					Self::resource_failure_weight()
+					settled.saturating_add(Self::resource_failure_weight())
 				} else {
-					Weight::zero()
+					settled
 				};
 			}
 
 			T::Models::job_settled(&job.model.id, false);
-			Self::settle(job_id, job, &agreeing, Settlement::Completed);
+			let slashes = Self::settle(job_id, job, &agreeing, Settlement::Completed);
 			job.phase = Phase::Completed;
 			job.result = Some(JobResult {
 				result_hash: Some(reveal.result_hash),
@@ -1619,23 +1686,23 @@ pub mod pallet {
 				result_hash: reveal.result_hash,
 				output: reveal.outcome.map(|o| o.into_inner()),
 			});
-			Weight::zero()
+			T::WeightInfo::slash().saturating_mul(slashes.into())
 		}
 
 		/// Fails a job, settling it: `agreeing` is the quorum on an error outcome (empty when
-		/// there is none).
+		/// there is none). Returns the weight of its slashes and rewards.
 		fn fail(
 			job_id: JobId,
 			job: &mut Job<T>,
 			reason: FailureReason,
 			agreeing: &[usize],
 			now: BlockNumberFor<T>,
-		) {
+		) -> Weight {
 			let settlement = match reason {
 				FailureReason::Resources(_) => Settlement::ResourceFailure,
 				_ => Settlement::Failed,
 			};
-			Self::settle(job_id, job, agreeing, settlement);
+			let slashes = Self::settle(job_id, job, agreeing, settlement);
 			job.phase = Phase::Failed;
 			let result_hash = agreeing.first().and_then(|i| match &job.reveals[*i] {
 				RevealSlot::Revealed(r) => Some(r.result_hash),
@@ -1644,11 +1711,15 @@ pub mod pallet {
 			job.result = Some(JobResult { result_hash, outcome: None, failure: Some(reason) });
 			Self::finish(job_id, job, now);
 			Self::deposit_event(Event::JobFailed { job: job_id, reason });
+			T::WeightInfo::slash().saturating_mul(slashes.into())
 		}
 
-		/// Pays and refunds a job's held fee (see the table in the crate docs) and records each
-		/// member's stats. `agreeing` is the quorum on the result or the error outcome, or empty.
-		fn settle(job_id: JobId, job: &Job<T>, agreeing: &[usize], settlement: Settlement) {
+		/// Pays and refunds a job's held fee (see the table in the crate docs), slashes the
+		/// members whose offences the job proves (see [`Offence`]) and rewards the agreeing
+		/// members from it, and records each member's stats. `agreeing` is the quorum on the
+		/// result or the error outcome, or empty. Returns how many slashes and rewards it
+		/// made (each weighs at most `WeightInfo::slash`).
+		fn settle(job_id: JobId, job: &Job<T>, agreeing: &[usize], settlement: Settlement) -> u32 {
 			let fee = job.fee;
 			// `agreeing` are members of the committee: never more of them than members.
 			let others = (job.committee.len().saturating_sub(agreeing.len())) as u32;
@@ -1678,6 +1749,10 @@ pub mod pallet {
 			}
 			Self::pay(&job.requester, &T::FeeCollector::get(), collected);
 			refund = refund.saturating_add(fee.deadline_held);
+			// A miss is proven only when the others settled the job in time with a result or
+			// an execution error: it could be run and voted on in its windows.
+			let misses_proven = !agreeing.is_empty() && settlement != Settlement::ResourceFailure;
+			let (mut slashed, mut slashes) = (BalanceOf::<T>::zero(), 0u32);
 			for (i, member) in job.committee.iter().enumerate() {
 				PendingByExecutor::<T>::remove(member, job_id);
 				let agreed = agreeing.contains(&i);
@@ -1687,16 +1762,38 @@ pub mod pallet {
 				// A member that committed in time, on a job failed for too few commits, missed
 				// nothing: the job is void for it.
 				let committed_in_time = job.phase == Phase::Commit && job.commits[i].is_some();
-				Stats::<T>::mutate(member, |s| match (&job.reveals[i], agreed) {
-					(_, true) => s.agreed.saturating_inc(),
-					(RevealSlot::Revealed(_) | RevealSlot::Rejected, false) => {
-						s.disagreed.saturating_inc()
+				let offence = match (&job.reveals[i], agreed) {
+					(RevealSlot::Rejected, _) => Some(Offence::BadReveal),
+					(RevealSlot::Pending, false) if !committed_in_time && misses_proven => {
+						Some(Offence::Missed)
 					},
-					(RevealSlot::Pending, false) if committed_in_time => s.voided.saturating_inc(),
-					(RevealSlot::Pending, false) => s.missed.saturating_inc(),
+					_ => None,
+				};
+				// Each attempt is charged, whether or not it found anything to take.
+				slashes.saturating_accrue(offence.is_some() as u32);
+				let taken = offence.and_then(|offence| Self::slash(member, job_id, offence));
+				if let Some(to_treasury) = taken {
+					slashed = slashed.saturating_add(to_treasury);
+				}
+				Stats::<T>::mutate(member, |s| {
+					match (&job.reveals[i], agreed) {
+						(_, true) => s.agreed.saturating_inc(),
+						(RevealSlot::Revealed(_) | RevealSlot::Rejected, false) => {
+							s.disagreed.saturating_inc()
+						},
+						(RevealSlot::Pending, false) if committed_in_time => {
+							s.voided.saturating_inc()
+						},
+						(RevealSlot::Pending, false) => s.missed.saturating_inc(),
+					}
+					if taken.is_some() {
+						s.slashed.saturating_inc();
+					}
 				});
 			}
 			Self::refund(&job.requester, refund);
+			let rewards = Self::reward(job_id, job, agreeing, slashed);
+			slashes.saturating_add(rewards)
 		}
 
 		/// Schedules the pruning of a finished job after the retention period.

@@ -9,7 +9,7 @@ use polkadot_sdk::{
 	frame_system::{self, EnsureRoot},
 	pallet_balances,
 	sp_core::{sr25519, Pair},
-	sp_runtime::{BuildStorage, Weight},
+	sp_runtime::{BuildStorage, Perbill, Weight},
 };
 use verity_primitives::{
 	canonical::Outcome,
@@ -187,6 +187,12 @@ parameter_types! {
 	pub MaxFeeMultiplier: polkadot_sdk::sp_runtime::FixedU128 =
 		polkadot_sdk::sp_runtime::FixedU128::from_u32(4);
 	pub const FeeCollector: AccountId = 99;
+	pub const Treasury: AccountId = 98;
+	/// 10 % of `MinBond` (50) for a bad reveal, 2 % (10) for a miss; 20 % of it to the members
+	/// who were right.
+	pub const BadRevealSlash: Perbill = Perbill::from_percent(10);
+	pub const MissSlash: Perbill = Perbill::from_percent(2);
+	pub const SlashRewardShare: Perbill = Perbill::from_percent(20);
 	/// Picoseconds of weight a unit of balance buys for the upkeep and deadline fees: none
 	/// (free) unless a test of those fees sets a price.
 	pub storage PicosPerUnit: u64 = 0;
@@ -221,6 +227,10 @@ impl pallet_inference::Config for Test {
 	type MinBond = MinBond;
 	type UnbondingPeriod = polkadot_sdk::frame_support::traits::ConstU64<20>;
 	type MaxUnlockingChunks = polkadot_sdk::frame_support::traits::ConstU32<2>;
+	type BadRevealSlash = BadRevealSlash;
+	type MissSlash = MissSlash;
+	type SlashRewardShare = SlashRewardShare;
+	type Treasury = Treasury;
 	type ExecutorFee = ExecutorFee;
 	type WeightToFee = MockWeightToFee;
 	type BaseFee = BaseFee;
@@ -394,16 +404,18 @@ pub fn reveal_call_carrying(
 	}]
 	.try_into()
 	.unwrap();
+	let max_committee = crate::Jobs::<Test>::get(job).map_or(0, |j| j.committee.len() as u32);
 	let (sent_at, signature) = signed(
 		verity_primitives::inference::VoteKind::Reveal,
 		executor,
 		&key_pair(executor),
-		&reveals,
+		&(&reveals, max_committee),
 	);
 	RuntimeCall::Inference(crate::Call::reveal_results {
 		executor,
 		signer: executor_id(executor),
 		reveals,
+		max_committee,
 		sent_at,
 		signature: signature.into(),
 	})

@@ -9,7 +9,9 @@
 //!   once: a second worker finding it done uses what the first kept), and its commitment goes
 //!   out;
 //! - every job in the reveal phase that it committed to and has not revealed is revealed, in
-//!   `reveal_results` batches each declared at most [`REVEAL_BATCH_SHARE`] of a block;
+//!   `reveal_results` batches each declared at most [`REVEAL_BATCH_SHARE`] of a block (a
+//!   batch's weight follows the largest committee among its jobs, so jobs of like committees
+//!   go together);
 //! - then, until [`WORK_BUDGET_MS`] after it started, it polls the jobs still running and sends
 //!   each commitment as soon as its job is done: a slow job holds back no other vote.
 //!
@@ -65,8 +67,8 @@ pub const POLL_EVERY_MS: u64 = 50;
 pub const MAX_BATCHES: usize = 16;
 
 /// The most of a block's weight a reveal batch is declared to take. A batch is declared as if
-/// each item resolved a job of `MaxCommittee`, and one that does not fit what is left of a block
-/// waits for the next block: smaller batches leave less of a block unused.
+/// each item resolved a job of the batch's largest committee, and one that does not fit what is
+/// left of a block waits for the next block: smaller batches leave less of a block unused.
 pub const REVEAL_BATCH_SHARE: Perbill = Perbill::from_percent(3);
 
 /// Most jobs with off-chain state kept per executor; past this, the oldest entries' state is
@@ -99,7 +101,8 @@ struct Votes<T: Config> {
 	executor: T::AccountId,
 	id: ExecutorId,
 	commits: Vec<CommitItem>,
-	reveals: Vec<RevealItem<T::MaxOutputBytes>>,
+	/// Each reveal with the size of its job's committee.
+	reveals: Vec<(RevealItem<T::MaxOutputBytes>, u32)>,
 	/// Whether each commit and reveal was sent before.
 	commits_resent: Vec<bool>,
 	reveals_resent: Vec<bool>,
@@ -195,20 +198,37 @@ impl<T: Config> Pallet<T> {
 						&& votes.reveals.len() < most =>
 				{
 					let Some(computed) = Self::computed(&job.key, &executor) else { continue };
+					// The result hash is `blake2_256` of this encoding (`Outcome::hash`).
+					let encoded = computed.outcome.encode();
+					let opens = job.commits[index]
+						== Some(commitment_of(
+							&blake2_256(&encoded),
+							&computed.salt,
+							&executor,
+							&job.key,
+						));
+					if !opens {
+						// Another node with this key committed with another salt (or this one's
+						// state was lost): revealing would be slashed as a bad reveal.
+						log::warn!(
+							target: LOG_TARGET,
+							"job {job_id}: the commitment on chain is not this node's; not revealing"
+						);
+						continue;
+					}
 					let Some(resend) = Self::due_to_send(b"reveal", &job.key, &executor, now)
 					else {
 						continue;
 					};
 					votes.reveals_resent.push(resend);
-					// The result hash is `blake2_256` of this encoding (`Outcome::hash`).
-					let encoded = computed.outcome.encode();
-					votes.reveals.push(RevealItem {
+					let item = RevealItem {
 						job: job_id,
 						key: job.key,
 						result_hash: blake2_256(&encoded),
 						salt: computed.salt,
 						outcome: encoded.try_into().ok(),
-					});
+					};
+					votes.reveals.push((item, job.committee.len() as u32));
 				},
 				_ => {},
 			}
@@ -274,10 +294,6 @@ impl<T: Config> Pallet<T> {
 	/// Sends the votes queued in `votes`, in batches, and empties the queues.
 	fn send_votes(votes: &mut Votes<T>, now: BlockNumberFor<T>) {
 		let max = (T::MaxBatch::get() as usize).max(1);
-		// As many reveals a batch as fit their share of a block (at least one).
-		let share = REVEAL_BATCH_SHARE * T::BlockWeights::get().max_block;
-		let max_reveals =
-			(1..=max).rev().find(|n| Self::reveal_weight(*n as u32).all_lte(share)).unwrap_or(1);
 		let commits = core::mem::take(&mut votes.commits);
 		let commits_resent = core::mem::take(&mut votes.commits_resent);
 		for (batch, resent) in commits.chunks(max).zip(commits_resent.chunks(max)) {
@@ -296,23 +312,59 @@ impl<T: Config> Pallet<T> {
 				Self::send(call, VoteKind::Commit, batch.len() as u32, resent);
 			}
 		}
-		let reveals = core::mem::take(&mut votes.reveals);
-		let reveals_resent = core::mem::take(&mut votes.reveals_resent);
-		for (batch, resent) in reveals.chunks(max_reveals).zip(reveals_resent.chunks(max_reveals)) {
-			let reveals: RevealsOf<T> = batch.to_vec().try_into().unwrap_or_default();
-			let payload =
-				Self::vote_payload(VoteKind::Reveal, &votes.executor, &votes.id, now, &reveals);
+		let mut reveals: Vec<_> = core::mem::take(&mut votes.reveals)
+			.into_iter()
+			.zip(votes.reveals_resent.drain(..))
+			.collect();
+		// Jobs of like committees together, so that small ones are not declared as large ones.
+		reveals.sort_by_key(|((_, k), _)| *k);
+		for batch in Self::reveal_batches(&reveals, max) {
+			let max_committee = batch.last().map_or(0, |((_, k), _)| *k);
+			let resent: Vec<bool> = batch.iter().map(|(_, resent)| *resent).collect();
+			let items: Vec<_> = batch.iter().map(|((item, _), _)| item.clone()).collect();
+			// `reveal_batches` makes batches of `MaxBatch` at most. qed
+			let reveals: RevealsOf<T> = items.try_into().unwrap_or_default();
+			let payload = Self::vote_payload(
+				VoteKind::Reveal,
+				&votes.executor,
+				&votes.id,
+				now,
+				&(&reveals, max_committee),
+			);
 			if let Some(signature) = votes.id.sign(&payload) {
 				let call = Call::reveal_results {
 					executor: votes.executor.clone(),
 					signer: votes.id.clone(),
 					reveals,
+					max_committee,
 					sent_at: now,
 					signature,
 				};
-				Self::send(call, VoteKind::Reveal, batch.len() as u32, resent);
+				Self::send(call, VoteKind::Reveal, batch.len() as u32, &resent);
 			}
 		}
+	}
+
+	/// `reveals` (sorted by committee size) cut into batches of at most `max` items, each
+	/// declared at most [`REVEAL_BATCH_SHARE`] of a block (at least one item).
+	fn reveal_batches<Item>(
+		reveals: &[((Item, u32), bool)],
+		max: usize,
+	) -> Vec<&[((Item, u32), bool)]> {
+		let share = REVEAL_BATCH_SHARE * T::BlockWeights::get().max_block;
+		let mut batches = Vec::new();
+		let mut rest = reveals;
+		while !rest.is_empty() {
+			// Sorted: the last item of a batch has its largest committee.
+			let fits = (1..=rest.len().min(max))
+				.take_while(|n| Self::reveal_weight(*n as u32, rest[*n - 1].0 .1).all_lte(share))
+				.last()
+				.unwrap_or(1);
+			let (batch, tail) = rest.split_at(fits);
+			batches.push(batch);
+			rest = tail;
+		}
+		batches
 	}
 
 	/// Whether to send an item for the job of `job_key`: `None` if it was sent less than

@@ -17,7 +17,7 @@ use verity_primitives::{
 	tensor::{tensor, DType},
 };
 
-fn inputs() -> InputsOf {
+pub(crate) fn inputs() -> InputsOf {
 	vec![tensor(
 		"x",
 		DType::F32,
@@ -29,7 +29,7 @@ fn inputs() -> InputsOf {
 	.unwrap()
 }
 
-fn submit(committee: u32) -> JobId {
+pub(crate) fn submit(committee: u32) -> JobId {
 	let id = NextJobId::<Test>::get();
 	assert_ok!(Inference::submit_job(
 		RuntimeOrigin::signed(REQUESTER),
@@ -41,7 +41,7 @@ fn submit(committee: u32) -> JobId {
 	id
 }
 
-fn success(values: &[i64]) -> Outcome {
+pub(crate) fn success(values: &[i64]) -> Outcome {
 	Outcome::Success(vec![CanonicalTensor {
 		name: b"y".to_vec(),
 		dtype: DType::F32,
@@ -51,7 +51,7 @@ fn success(values: &[i64]) -> Outcome {
 }
 
 /// Authorizes `call` as the transaction pool would, then dispatches it.
-fn submit_unsigned(call: RuntimeCall) -> Result<(), InvalidTransaction> {
+pub(crate) fn submit_unsigned(call: RuntimeCall) -> Result<(), InvalidTransaction> {
 	let validity = call.authorize(TransactionSource::External).expect("the call authorizes");
 	if let Err(e) = validity {
 		return Err(match e {
@@ -66,27 +66,27 @@ fn submit_unsigned(call: RuntimeCall) -> Result<(), InvalidTransaction> {
 	Ok(())
 }
 
-fn commit(executor: AccountId, job: JobId, outcome: &Outcome) {
+pub(crate) fn commit(executor: AccountId, job: JobId, outcome: &Outcome) {
 	submit_unsigned(commit_call(executor, job, outcome)).expect("commit accepted");
 }
 
-fn reveal(executor: AccountId, job: JobId, outcome: &Outcome) {
+pub(crate) fn reveal(executor: AccountId, job: JobId, outcome: &Outcome) {
 	submit_unsigned(reveal_call(executor, job, outcome)).expect("reveal accepted");
 }
 
-fn committee(job: JobId) -> Vec<AccountId> {
+pub(crate) fn committee(job: JobId) -> Vec<AccountId> {
 	Jobs::<Test>::get(job).unwrap().committee.into_inner()
 }
 
-fn held(who: AccountId) -> Balance {
+pub(crate) fn held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::JobFee.into(), &who)
 }
 
-fn phase(job: JobId) -> Phase {
+pub(crate) fn phase(job: JobId) -> Phase {
 	Jobs::<Test>::get(job).unwrap().phase
 }
 
-fn events() -> Vec<Event<Test>> {
+pub(crate) fn events() -> Vec<Event<Test>> {
 	System::events()
 		.into_iter()
 		.filter_map(|r| match r.event {
@@ -1195,23 +1195,33 @@ mod migrations {
 	};
 
 	#[test]
-	fn version_1_records_gain_a_voided_count_of_zero() {
+	fn version_1_records_gain_a_voided_count_of_zero_and_reach_version_4() {
+		use crate::migrations::{v3, v4};
 		new_test_ext().execute_with(|| {
 			StorageVersion::new(1).put::<Inference>();
+			let _ = Stats::<Test>::clear(u32::MAX, None);
 			let old = v2::v1::ExecutorStats { assigned: 9, agreed: 5, disagreed: 1, missed: 2 };
-			let key = Stats::<Test>::hashed_key_for(EXECUTORS[0]);
+			let key = v4::v3::Stats::<Test>::hashed_key_for(EXECUTORS[0]);
 			polkadot_sdk::frame_support::storage::unhashed::put_raw(&key, &old.encode());
 			v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
 			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(2));
-			let new = Stats::<Test>::get(EXECUTORS[0]);
+			let new = v4::v3::Stats::<Test>::get(EXECUTORS[0]);
 			assert_eq!(
 				(new.assigned, new.agreed, new.disagreed, new.missed, new.voided),
 				(9, 5, 1, 2, 0)
 			);
-			assert_eq!(new.open(), 1);
 			// Run again, it changes nothing.
 			v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
-			assert_eq!(Stats::<Test>::get(EXECUTORS[0]), new);
+			assert_eq!(v4::v3::Stats::<Test>::get(EXECUTORS[0]), new);
+			v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+			v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(4));
+			let now = Stats::<Test>::get(EXECUTORS[0]);
+			assert_eq!(
+				(now.assigned, now.agreed, now.disagreed, now.missed, now.voided, now.slashed),
+				(9, 5, 1, 2, 0, 0)
+			);
+			assert_eq!(now.open(), 1);
 		});
 	}
 
@@ -1328,6 +1338,61 @@ mod migration_v3 {
 			// Jobs draw from the drawable executors.
 			let job = submit(3);
 			assert!(committee(job).iter().all(|m| [11, 12, 13].contains(m)));
+		});
+	}
+}
+
+mod migration_v4 {
+	use super::*;
+	use crate::migrations::v4;
+	use polkadot_sdk::frame_support::{
+		storage::unhashed,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+
+	#[test]
+	fn statistics_and_open_seats_move_to_a_cryptographic_hash_and_leavers_records_go() {
+		new_test_ext().execute_with(|| {
+			// A job open on every executor, written in version 3's layout.
+			let job = submit(4);
+			let members = committee(job);
+			let _ = Stats::<Test>::clear(u32::MAX, None);
+			let _ = PendingByExecutor::<Test>::clear(u32::MAX, None);
+			for m in &members {
+				let old = v4::v3::ExecutorStats { assigned: 3, agreed: 2, ..Default::default() };
+				unhashed::put_raw(&v4::v3::Stats::<Test>::hashed_key_for(m), &old.encode());
+				v4::v3::PendingByExecutor::<Test>::insert(m, job, ());
+			}
+			// An account that left before version 4 removed its record, and one that left
+			// with a job open (it stays until the job settles).
+			let settled = v4::v3::ExecutorStats { assigned: 4, agreed: 4, ..Default::default() };
+			v4::v3::Stats::<Test>::insert(77, settled);
+			let open = v4::v3::ExecutorStats { assigned: 1, ..Default::default() };
+			v4::v3::Stats::<Test>::insert(78, open);
+			StorageVersion::new(3).put::<Inference>();
+
+			v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(4));
+			for m in &members {
+				let stats = Stats::<Test>::get(m);
+				assert_eq!((stats.assigned, stats.agreed, stats.slashed), (3, 2, 0));
+				assert_eq!(Inference::pending_for_executor(*m), vec![job]);
+			}
+			assert!(!Stats::<Test>::contains_key(77));
+			assert_eq!(Stats::<Test>::get(78).assigned, 1);
+			// Run again, it changes nothing.
+			v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			assert_eq!(Stats::<Test>::get(members[0]).assigned, 3);
+			// The job settles through the new layout.
+			let out = success(&[5]);
+			for m in &members {
+				commit(*m, job, &out);
+			}
+			for m in &members {
+				reveal(*m, job, &out);
+			}
+			assert_eq!(phase(job), Phase::Completed);
+			assert!(members.iter().all(|m| Inference::pending_for_executor(*m).is_empty()));
 		});
 	}
 }

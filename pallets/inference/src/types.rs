@@ -195,6 +195,8 @@ pub struct ExecutorStats {
 	/// Jobs that failed for too few commits although it committed in time: it neither agreed
 	/// nor missed.
 	pub voided: u32,
+	/// Jobs it was slashed on (see [`Offence`]).
+	pub slashed: u32,
 }
 
 impl ExecutorStats {
@@ -211,6 +213,31 @@ impl ExecutorStats {
 	pub fn open(&self) -> u32 {
 		u64::from(self.assigned).saturating_sub(self.settled()) as u32
 	}
+}
+
+/// What an executor is slashed for: each proven by what the chain holds, never by anyone's word.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum Offence {
+	/// It revealed a result hash and salt that do not open its own commitment, or an outcome
+	/// that does not hash to the result hash it revealed: its commitment and the reveal are on
+	/// chain.
+	BadReveal,
+	/// It did not commit, or committed and did not reveal, on a job that a quorum of the
+	/// others settled in time with a result or an execution error (so the job could be run and
+	/// voted on in its windows). Not for a quorum on a resource failure: the member may have
+	/// run out of the same resources.
+	Missed,
 }
 
 /// Where an executor stands.

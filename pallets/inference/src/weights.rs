@@ -51,6 +51,7 @@ pub trait WeightInfo {
 	fn remove_executor() -> Weight;
 	fn set_min_committee() -> Weight;
 	fn resolve(k: u32, ) -> Weight;
+	fn slash() -> Weight;
 	fn on_initialize(n: u32, ) -> Weight;
 	fn prune(n: u32, ) -> Weight;
 }
@@ -73,7 +74,7 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Drawable` (r:16 w:0)
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Stats` (r:16 w:16)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -87,20 +88,20 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::JobInputs` (r:0 w:1)
 	/// Proof: `Inference::JobInputs` (`max_values`: None, `max_size`: Some(65556), added: 68031, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::PendingByExecutor` (r:0 w:16)
-	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 16]`.
 	/// The range of component `n` is `[16, 4096]`.
 	fn submit_job(k: u32, n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `8751`.
-		// Minimum execution time: 386_320_000 picoseconds.
-		Weight::from_parts(230_063_095, 8751)
-			.saturating_add(Weight::from_parts(24_567_279, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(36_559, 0).saturating_mul(n.into()))
+		// Minimum execution time: 351_931_000 picoseconds.
+		Weight::from_parts(51_383_731, 8751)
+			.saturating_add(Weight::from_parts(27_208_704, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(68_611, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2547).saturating_mul(k.into()))
 	}
 	/// Storage: `Inference::Jobs` (r:64 w:64)
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
@@ -109,9 +110,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 64]`.
 	fn commit_results(b: u32, ) -> Weight {
 		// Proof size: measured `23`, estimated `990`.
-		// Minimum execution time: 56_976_000 picoseconds.
-		Weight::from_parts(78_925_081, 990)
-			.saturating_add(Weight::from_parts(18_988_207, 0).saturating_mul(b.into()))
+		// Minimum execution time: 83_664_000 picoseconds.
+		Weight::from_parts(192_161_730, 990)
+			.saturating_add(Weight::from_parts(15_214_892, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
@@ -121,9 +122,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[0, 64]`.
 	fn reveal_results(b: u32, ) -> Weight {
 		// Proof size: measured `24`, estimated `990`.
-		// Minimum execution time: 21_832_000 picoseconds.
-		Weight::from_parts(32_137_505, 990)
-			.saturating_add(Weight::from_parts(28_796_092, 0).saturating_mul(b.into()))
+		// Minimum execution time: 20_350_000 picoseconds.
+		Weight::from_parts(47_953_771, 990)
+			.saturating_add(Weight::from_parts(20_347_568, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
@@ -136,10 +137,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
 	fn authorize_batch(b: u32, ) -> Weight {
-		// Proof size: measured `473`, estimated `3545`.
-		// Minimum execution time: 101_863_000 picoseconds.
-		Weight::from_parts(97_778_959, 3545)
-			.saturating_add(Weight::from_parts(8_941_510, 0).saturating_mul(b.into()))
+		// Proof size: measured `511`, estimated `3545`.
+		// Minimum execution time: 81_571_000 picoseconds.
+		Weight::from_parts(77_763_486, 3545)
+			.saturating_add(Weight::from_parts(6_961_445, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
@@ -161,9 +162,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Drawable` (r:0 w:1)
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn register_executor() -> Weight {
-		// Proof size: measured `1095`, estimated `3888`.
-		// Minimum execution time: 163_145_000 picoseconds.
-		Weight::from_parts(259_099_000, 3888)
+		// Proof size: measured `1109`, estimated `3888`.
+		// Minimum execution time: 154_869_000 picoseconds.
+		Weight::from_parts(172_446_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -179,8 +180,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof size: measured `489`, estimated `3888`.
-		// Minimum execution time: 62_775_000 picoseconds.
-		Weight::from_parts(90_716_000, 3888)
+		// Minimum execution time: 72_488_000 picoseconds.
+		Weight::from_parts(80_299_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -192,15 +193,15 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 29_004_000 picoseconds.
-		Weight::from_parts(55_904_000, 6786)
+		// Minimum execution time: 35_703_000 picoseconds.
+		Weight::from_parts(43_384_000, 6786)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:1)
 	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Stats` (r:1 w:0)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Stats` (r:1 w:1)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -211,10 +212,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::CounterForExecutors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Proof size: measured `640`, estimated `3888`.
-		// Minimum execution time: 64_136_000 picoseconds.
-		Weight::from_parts(101_872_000, 3888)
+		// Minimum execution time: 76_603_000 picoseconds.
+		Weight::from_parts(83_594_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -224,8 +225,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
 	fn rotate_key() -> Weight {
 		// Proof size: measured `331`, estimated `3888`.
-		// Minimum execution time: 64_486_000 picoseconds.
-		Weight::from_parts(100_661_000, 3888)
+		// Minimum execution time: 74_861_000 picoseconds.
+		Weight::from_parts(82_813_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -237,8 +238,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn chill() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 25_068_000 picoseconds.
-		Weight::from_parts(36_064_000, 6786)
+		// Minimum execution time: 30_655_000 picoseconds.
+		Weight::from_parts(35_423_000, 6786)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -250,8 +251,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof size: measured `201`, estimated `3888`.
-		// Minimum execution time: 16_495_000 picoseconds.
-		Weight::from_parts(27_121_000, 3888)
+		// Minimum execution time: 20_531_000 picoseconds.
+		Weight::from_parts(24_927_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -263,8 +264,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn leave() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 30_295_000 picoseconds.
-		Weight::from_parts(58_888_000, 6786)
+		// Minimum execution time: 37_976_000 picoseconds.
+		Weight::from_parts(44_406_000, 6786)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -278,8 +279,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn remove_executor() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 30_796_000 picoseconds.
-		Weight::from_parts(54_301_000, 6786)
+		// Minimum execution time: 36_745_000 picoseconds.
+		Weight::from_parts(42_824_000, 6786)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -287,8 +288,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::MinCommittee` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_min_committee() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 4_387_000 picoseconds.
-		Weight::from_parts(7_861_000, 0)
+		// Minimum execution time: 5_598_000 picoseconds.
+		Weight::from_parts(6_660_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::ResourceFailures` (r:1 w:0)
@@ -298,24 +299,41 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Stats` (r:16 w:16)
-	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Stats` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Due` (r:0 w:1)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:0 w:1)
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::PendingByExecutor` (r:0 w:16)
-	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 16]`.
 	fn resolve(k: u32, ) -> Weight {
-		// Proof size: measured `1018`, estimated `7944`.
-		// Minimum execution time: 209_424_000 picoseconds.
-		Weight::from_parts(171_122_583, 7944)
-			.saturating_add(Weight::from_parts(74_181_270, 0).saturating_mul(k.into()))
+		// Proof size: measured `1025`, estimated `7944`.
+		// Minimum execution time: 221_629_000 picoseconds.
+		Weight::from_parts(143_757_125, 7944)
+			.saturating_add(Weight::from_parts(78_196_698, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2547).saturating_mul(k.into()))
+	}
+	/// Storage: `Inference::Executors` (r:2 w:2)
+	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:3)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::DrawableCount` (r:1 w:1)
+	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Drawable` (r:1 w:2)
+	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn slash() -> Weight {
+		// Proof size: measured `1613`, estimated `8799`.
+		// Minimum execution time: 142_511_000 picoseconds.
+		Weight::from_parts(155_661_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `Inference::Load` (r:1 w:0)
 	/// Proof: `Inference::Load` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -328,9 +346,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 512]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof size: measured `120`, estimated `3493`.
-		// Minimum execution time: 27_882_000 picoseconds.
-		Weight::from_parts(27_972_000, 3493)
-			.saturating_add(Weight::from_parts(11_735_765, 0).saturating_mul(n.into()))
+		// Minimum execution time: 25_378_000 picoseconds.
+		Weight::from_parts(319_804_893, 3493)
+			.saturating_add(Weight::from_parts(10_994_068, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -349,9 +367,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 512]`.
 	fn prune(n: u32, ) -> Weight {
 		// Proof size: measured `931`, estimated `3493`.
-		// Minimum execution time: 16_876_000 picoseconds.
-		Weight::from_parts(17_165_000, 3493)
-			.saturating_add(Weight::from_parts(26_030_490, 0).saturating_mul(n.into()))
+		// Minimum execution time: 15_854_000 picoseconds.
+		Weight::from_parts(17_115_000, 3493)
+			.saturating_add(Weight::from_parts(23_509_478, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
@@ -362,105 +380,110 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's database weights, for tests.
 impl WeightInfo for () {
 	fn submit_job(k: u32, n: u32, ) -> Weight {
-		Weight::from_parts(230_063_095, 8751)
-			.saturating_add(Weight::from_parts(24_567_279, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(36_559, 0).saturating_mul(n.into()))
+		Weight::from_parts(51_383_731, 8751)
+			.saturating_add(Weight::from_parts(27_208_704, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(68_611, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2547).saturating_mul(k.into()))
 	}
 	fn commit_results(b: u32, ) -> Weight {
-		Weight::from_parts(78_925_081, 990)
-			.saturating_add(Weight::from_parts(18_988_207, 0).saturating_mul(b.into()))
+		Weight::from_parts(192_161_730, 990)
+			.saturating_add(Weight::from_parts(15_214_892, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn reveal_results(b: u32, ) -> Weight {
-		Weight::from_parts(32_137_505, 990)
-			.saturating_add(Weight::from_parts(28_796_092, 0).saturating_mul(b.into()))
+		Weight::from_parts(47_953_771, 990)
+			.saturating_add(Weight::from_parts(20_347_568, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn authorize_batch(b: u32, ) -> Weight {
-		Weight::from_parts(97_778_959, 3545)
-			.saturating_add(Weight::from_parts(8_941_510, 0).saturating_mul(b.into()))
+		Weight::from_parts(77_763_486, 3545)
+			.saturating_add(Weight::from_parts(6_961_445, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn register_executor() -> Weight {
-		Weight::from_parts(259_099_000, 3888)
+		Weight::from_parts(172_446_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(90_716_000, 3888)
+		Weight::from_parts(80_299_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(55_904_000, 6786)
+		Weight::from_parts(43_384_000, 6786)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(101_872_000, 3888)
+		Weight::from_parts(83_594_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn rotate_key() -> Weight {
-		Weight::from_parts(100_661_000, 3888)
+		Weight::from_parts(82_813_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn chill() -> Weight {
-		Weight::from_parts(36_064_000, 6786)
+		Weight::from_parts(35_423_000, 6786)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(27_121_000, 3888)
+		Weight::from_parts(24_927_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn leave() -> Weight {
-		Weight::from_parts(58_888_000, 6786)
+		Weight::from_parts(44_406_000, 6786)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn remove_executor() -> Weight {
-		Weight::from_parts(54_301_000, 6786)
+		Weight::from_parts(42_824_000, 6786)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_min_committee() -> Weight {
-		Weight::from_parts(7_861_000, 0)
+		Weight::from_parts(6_660_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn resolve(k: u32, ) -> Weight {
-		Weight::from_parts(171_122_583, 7944)
-			.saturating_add(Weight::from_parts(74_181_270, 0).saturating_mul(k.into()))
+		Weight::from_parts(143_757_125, 7944)
+			.saturating_add(Weight::from_parts(78_196_698, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 2539).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2547).saturating_mul(k.into()))
+	}
+	fn slash() -> Weight {
+		Weight::from_parts(155_661_000, 8799)
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(27_972_000, 3493)
-			.saturating_add(Weight::from_parts(11_735_765, 0).saturating_mul(n.into()))
+		Weight::from_parts(319_804_893, 3493)
+			.saturating_add(Weight::from_parts(10_994_068, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 	fn prune(n: u32, ) -> Weight {
-		Weight::from_parts(17_165_000, 3493)
-			.saturating_add(Weight::from_parts(26_030_490, 0).saturating_mul(n.into()))
+		Weight::from_parts(17_115_000, 3493)
+			.saturating_add(Weight::from_parts(23_509_478, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))

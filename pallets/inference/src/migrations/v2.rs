@@ -10,7 +10,8 @@
 //! written once. A chain holding more jobs than a block's weight can translate must run it as
 //! a multi-block migration instead.
 
-use crate::{pallet::*, ExecutorStats, FeeQuote, JobModel, JobResult, Phase};
+use super::v4::v3::{ExecutorStats, Stats};
+use crate::{pallet::*, FeeQuote, JobModel, JobResult, Phase};
 use codec::{Decode, Encode};
 use polkadot_sdk::frame_support::{
 	migrations::VersionedMigration,
