@@ -104,26 +104,32 @@ async function metrics(prometheusUri, prefix = "verity_") {
 /**
  * The bytes (hex) of an executor's vote as its off-chain worker sends it: an authorized general
  * transaction (extrinsic version 5) calling `inference.commitResults` or `revealResults` with
- * `items`, signed by `pair` (the executor's `infr` key, also its account here) over
- * `("verity/<kind>", genesis hash, executor, signer, sentAt, items)` — or carrying `signature`
- * instead, to forge one. @polkadot/api 16 cannot build these: after the version byte come the
- * extension version and the explicit parts of the runtime's `TxExtension` (immortal era, nonce
- * 0, tip 0), then the call.
+ * `items`, signed by `key` (the executor's `infr` key) over
+ * `("verity/<kind>", genesis hash, executor, signer, sentAt, items[, maxCommittee])`. Options:
+ * `executor`, the executor's account (default: the key's own address); `maxCommittee`, a reveal
+ * batch's largest committee (default 16); `signature`, carried instead of the key's, to forge
+ * one. @polkadot/api 16 cannot build these: after the version byte come the extension version
+ * and the explicit parts of the runtime's `TxExtension` (immortal era, nonce 0, tip 0), then the
+ * call.
  */
-function voteTransaction(api, pair, kind, items, sentAt, signature) {
+function voteTransaction(api, key, kind, items, sentAt, { executor = key.address, maxCommittee = 16, signature } = {}) {
 	const { u8aConcat, u8aToHex, compactAddLength, stringToU8a } = require("@polkadot/util");
-	const method = kind === "commit" ? api.tx.inference.commitResults : api.tx.inference.revealResults;
-	const call = (sig) => method(pair.address, pair.publicKey, items, sentAt, sig);
+	const reveal = kind === "reveal";
+	const call = (sig) =>
+		reveal
+			? api.tx.inference.revealResults(executor, key.publicKey, items, maxCommittee, sentAt, sig)
+			: api.tx.inference.commitResults(executor, key.publicKey, items, sentAt, sig);
 	const encodedItems = call(new Uint8Array(64)).method.args[2].toU8a();
 	const payload = u8aConcat(
 		compactAddLength(stringToU8a(`verity/${kind}`)),
 		api.genesisHash.toU8a(),
-		api.createType("AccountId32", pair.address).toU8a(),
-		pair.publicKey,
+		api.createType("AccountId32", executor).toU8a(),
+		key.publicKey,
 		api.createType("u32", sentAt).toU8a(),
 		encodedItems,
+		reveal ? api.createType("u32", maxCommittee).toU8a() : new Uint8Array(),
 	);
-	const body = u8aConcat(new Uint8Array([0x45, 0x00, 0x00, 0x00, 0x00]), call(signature ?? pair.sign(payload)).method.toU8a());
+	const body = u8aConcat(new Uint8Array([0x45, 0x00, 0x00, 0x00, 0x00]), call(signature ?? key.sign(payload)).method.toU8a());
 	return u8aToHex(compactAddLength(body));
 }
 

@@ -34,7 +34,7 @@ async function run(nodeName, networkInfo) {
 		check(new Set(resigned).size === COPIES, "the re-signed copies are not distinct transactions");
 		const resignedResults = await Promise.all(resigned.map(send));
 		const forged = [];
-		for (let i = 0; i < COPIES; i++) forged.push(voteTransaction(api, alice, "commit", [item], sentAt, randomAsU8a(64)));
+		for (let i = 0; i < COPIES; i++) forged.push(voteTransaction(api, alice, "commit", [item], sentAt, { signature: randomAsU8a(64) }));
 		const forgedResults = await Promise.all(forged.map(send));
 
 		const count = (results, what) => results.filter((r) => r === what).length;
