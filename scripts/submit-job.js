@@ -106,6 +106,7 @@ async function main() {
 						const e = events.find(({ event }) => api.events.inference.JobSubmitted.is(event));
 						job = e.event.data.job.toNumber();
 						console.log(`job ${job} in block ${status.asInBlock.toHex()}, committee ${e.event.data.committee.join(", ")}`);
+						console.log(`storage deposit ${e.event.data.deposit.toString()} held until the job is pruned`);
 					}
 				})
 				.catch(reject);

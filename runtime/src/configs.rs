@@ -184,6 +184,13 @@ parameter_types! {
 	/// Results stay queryable for a day.
 	pub const JobRetention: BlockNumber = crate::DAYS;
 	pub const InferenceUnsignedPriority: u64 = u64::MAX / 2;
+	/// A job's storage deposit, held until it is pruned a day after it finished: 0.01 VRT, and
+	/// 0.00001 VRT a byte it may store (its inputs, and a 4 KiB outcome for each member's reveal
+	/// and the result: 0.17 VRT for a committee of 3 with small inputs, 1.36 VRT for 64 KiB of
+	/// inputs and a committee of 16). A gibibyte of job state held for a day locks about
+	/// 10,700 VRT.
+	pub const JobDepositBase: Balance = 10 * crate::MILLI_UNIT;
+	pub const JobDepositPerByte: Balance = 10 * crate::MICRO_UNIT;
 	/// An executor bonds at least 1,000 VRT to register and to be drawn.
 	pub const ExecutorMinBond: Balance = 1_000 * crate::UNIT;
 	/// Unbonded funds stay held for a week: far beyond any job an executor is still on.
@@ -225,6 +232,8 @@ impl pallet_inference::Config for Runtime {
 	/// As transactions are priced (`pallet_transaction_payment`'s `WeightToFee`).
 	type WeightToFee = <Runtime as polkadot_sdk::pallet_transaction_payment::Config>::WeightToFee;
 	type BaseFee = JobBaseFee;
+	type JobDepositBase = JobDepositBase;
+	type JobDepositPerByte = JobDepositPerByte;
 	type ResourceFailureFee = ResourceFailureFee;
 	type MaxSeatsPerBlock = MaxSeatsPerBlock;
 	type MaxCpuMillisPerBlock = MaxCpuMillisPerBlock;

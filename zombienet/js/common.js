@@ -22,7 +22,8 @@ function fixture(name) {
 /**
  * Submits `jobs` ({ model: id, inputs: JSON tensors, committee }) from `signer` at once, each
  * with its quoted fee as the most it pays. Resolves when all are in blocks, to the jobs with
- * `id`, `quote` and `block` (where `submit_job` was included), and the transaction fees paid.
+ * `id`, `quote`, `deposit` (the storage deposit held until the job is pruned) and `block`
+ * (where `submit_job` was included), and the transaction fees paid.
  */
 async function submitJobs(api, signer, jobs) {
 	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
@@ -39,7 +40,7 @@ async function submitJobs(api, signer, jobs) {
 							const e = events.find(({ event }) => api.events.inference.JobSubmitted.is(event));
 							const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
 							txFees += paid.event.data.actualFee.toBigInt();
-							resolve({ ...job, id: e.event.data.job.toNumber(), quote, block: status.asInBlock.toHex() });
+							resolve({ ...job, id: e.event.data.job.toNumber(), quote, deposit: e.event.data.deposit.toBigInt(), block: status.asInBlock.toHex() });
 						}
 					})
 					.catch(reject);

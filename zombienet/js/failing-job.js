@@ -34,10 +34,10 @@ async function run(nodeName, networkInfo) {
 		check(view.reveals.every((r) => r === "revealed"), `reveals ${view.reveals}`);
 
 		const after = await balance(api, dave.address);
-		check(after.held === 0n, `still held: ${after.held}`);
+		check(after.held === job.deposit, `held ${after.held}, the storage deposit is ${job.deposit}`);
 		const expected = 3n * BigInt(view.fee.perExecutor) + BigInt(view.fee.base) + BigInt(view.fee.upkeep);
 		check(BigInt(view.fee.model) > 0n, "the model has a fee to refund");
-		const paid = before.free - after.free - txFees;
+		const paid = before.free - after.free - txFees - job.deposit;
 		check(paid === expected, `paid ${paid} for the failed job, expected executor fees + base fee + upkeep fee = ${expected}`);
 
 		// 2. A retired model is refused at submission.
@@ -62,7 +62,7 @@ async function run(nodeName, networkInfo) {
 		});
 		check(error.startsWith("inference.ModelNotRunnable"), `refused with ${error}`);
 		const daveAfter = await balance(api, dave.address);
-		check(daveAfter.held === 0n, `held after refusal: ${daveAfter.held}`);
+		check(daveAfter.held === daveBefore.held, `held after refusal: ${daveAfter.held}, before ${daveBefore.held}`);
 		const quote = await api.call.inferenceApi.feeEstimate(cnn.model_id, 3);
 		check(quote.isNone, `a fee is still quoted for a retired model: ${quote}`);
 		return 1;

@@ -39,6 +39,7 @@ async function run(nodeName, networkInfo) {
 						resolve({
 							job: e.event.data.job.toNumber(),
 							committee: e.event.data.committee.map((c) => c.toString()),
+							deposit: e.event.data.deposit.toBigInt(),
 							txFee: paid.event.data.actualFee.toBigInt(),
 						});
 					}
@@ -46,6 +47,12 @@ async function run(nodeName, networkInfo) {
 				.catch(reject);
 		});
 		check(submitted.committee.length === 3, `committee ${submitted.committee}`);
+		// The storage deposit: a base and a price per byte the job may store (its SCALE-encoded
+		// inputs, and an outcome of `maxOutputBytes` for each of 3 reveals and the result).
+		const inputBytes = api.tx.inference.submitJob(model, inputs.map(chainTensor), 3, quote).method.args[1].toU8a().length;
+		const bytes = BigInt(inputBytes + 4 * api.consts.inference.maxOutputBytes.toNumber());
+		const deposit = api.consts.inference.jobDepositBase.toBigInt() + bytes * api.consts.inference.jobDepositPerByte.toBigInt();
+		check(submitted.deposit === deposit && deposit > 0n, `deposit ${submitted.deposit}, expected ${deposit} for ${bytes} bytes`);
 		const memberBalances = {};
 		for (const m of submitted.committee) {
 			memberBalances[m] = (await api.query.system.account(m)).data.free.toBigInt();
@@ -87,14 +94,15 @@ async function run(nodeName, networkInfo) {
 			`outputs ${JSON.stringify(got)} vs fixture ${JSON.stringify(expected)}`);
 
 		// Fees: the requester paid exactly the quote less the deadline fees it did not need
-		// (plus the transaction fee), nothing stays held, and each member got the executor fee
-		// (the model's owner, Alice, also the model fee).
+		// (plus the transaction fee), only the storage deposit stays held (until the job is
+		// pruned), and each member got the executor fee (the model's owner, Alice, also the
+		// model fee).
 		const after = (await api.query.system.account(dave.address)).data;
-		check(after.reserved.toBigInt() === 0n, `still held: ${after.reserved}`);
+		check(after.reserved.toBigInt() === deposit, `held ${after.reserved}, the deposit is ${deposit}`);
 		const paid = before - after.free.toBigInt();
 		const unused = BigInt(view.fee.deadlineHeld);
 		check(unused === 2n * BigInt(view.fee.deadline) && unused > 0n, `deadline fees ${JSON.stringify(view.fee)}`);
-		check(paid === quote - unused + submitted.txFee, `paid ${paid}, quoted ${quote} - unused deadline fees ${unused} + fee ${submitted.txFee}`);
+		check(paid === quote - unused + submitted.txFee + deposit, `paid ${paid}, quoted ${quote} - unused deadline fees ${unused} + fee ${submitted.txFee} + deposit ${deposit}`);
 		const executorFee = api.consts.inference.executorFee.toBigInt();
 		for (const m of submitted.committee) {
 			const now = (await api.query.system.account(m)).data.free.toBigInt();

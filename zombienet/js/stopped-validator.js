@@ -1,6 +1,7 @@
 // One validator stopped (zombienet pauses Charlie's process before this runs): 5 jobs over two
-// models with committee 3 still complete, 2 of 3. Alice and Bob agree, Charlie misses each job,
-// and the requester gets Charlie's executor fee back.
+// models with committee 3 still complete, 2 of 3. Alice and Bob agree, Charlie misses each job
+// and is slashed `missSlash` of the minimum bond for each (Alice and Bob settled it in time), and
+// the requester gets Charlie's executor fee back.
 //
 // zombienet calls `run(nodeName, networkInfo)` and fails the test when it throws.
 
@@ -20,6 +21,8 @@ async function run(nodeName, networkInfo) {
 			return { model: fx.model_id, inputs: fx.cases[i % fx.cases.length].inputs, committee: 3 };
 		});
 		const missedBefore = (await api.query.inference.stats(CHARLIE)).missed.toNumber();
+		const bondOf = async (who) => (await api.query.inference.executors(who)).unwrap().bond.toBigInt();
+		const bondBefore = await bondOf(CHARLIE);
 		const before = await balance(api, ferdie.address);
 		const { submitted, txFees } = await submitJobs(api, ferdie, work);
 		const views = await waitForJobs(rpc, submitted.map((s) => s.id), 180);
@@ -42,11 +45,16 @@ async function run(nodeName, networkInfo) {
 		}
 		const missed = (await api.query.inference.stats(CHARLIE)).missed.toNumber() - missedBefore;
 		check(missed === JOBS, `Charlie's missed count grew by ${missed}, not ${JOBS}`);
+		const missSlash = (api.consts.inference.minBond.toBigInt() * BigInt(api.consts.inference.missSlash.toNumber())) / 1_000_000_000n;
+		const lost = bondBefore - (await bondOf(CHARLIE));
+		check(lost === BigInt(JOBS) * missSlash, `Charlie's bond fell by ${lost}, not ${JOBS} x ${missSlash}`);
 		const after = await balance(api, ferdie.address);
-		check(after.held === 0n, `still held: ${after.held}`);
+		// Only the storage deposits stay held, until the jobs are pruned.
+		const deposits = submitted.reduce((sum, s) => sum + s.deposit, 0n);
+		check(after.held === deposits, `held ${after.held}, the deposits are ${deposits}`);
 		const quoted = submitted.reduce((sum, s) => sum + s.quote, 0n);
 		const paid = before.free - after.free;
-		check(paid === quoted - refunded + txFees, `paid ${paid}, quoted ${quoted} - refunded ${refunded} + fees ${txFees}`);
+		check(paid === quoted - refunded + txFees + deposits, `paid ${paid}, quoted ${quoted} - refunded ${refunded} + fees ${txFees} + deposits ${deposits}`);
 		return 1;
 	} finally {
 		await close();

@@ -129,16 +129,16 @@ fn job_of<T: Config>(requester: &T::AccountId, k: u32) -> Result<JobId, Benchmar
 	Ok(id)
 }
 
-/// `n` jobs, each with an entry due at `at` (their own due block set by `f`).
+/// `n` jobs, each with an entry due at `at` (their own due block set by `f`), each of another
+/// requester (so that settling or pruning one touches accounts the others do not).
 fn due_at<T: Config>(
 	at: BlockNumberFor<T>,
 	n: u32,
 	f: impl Fn(&mut Job<T>),
 ) -> Result<Vec<JobId>, BenchmarkError> {
-	let requester = funded::<T>("requester", 0);
 	let mut ids = Vec::new();
-	for _ in 0..n {
-		let id = job::<T>(&requester)?;
+	for i in 0..n {
+		let id = job::<T>(&funded::<T>("requester", i))?;
 		Jobs::<T>::mutate(id, |j| j.as_mut().map(&f));
 		Due::<T>::insert(at, id, ());
 		ids.push(id);

@@ -65,6 +65,12 @@
 //! Payments move held funds; a payment the recipient's account cannot take (below its existential
 //! deposit) goes back to the requester. No balance is created or lost.
 //!
+//! Apart from the fee, a job holds a **storage deposit** from the requester
+//! ([`Config::JobDepositBase`], and [`Config::JobDepositPerByte`] of its encoded inputs and of
+//! the outcomes its reveals and result may hold: [`Pallet::job_deposit`]) while it is stored,
+//! returned in full when it is pruned: the job and its inputs stay in every node's state for the
+//! retention period, and whoever puts them there pays for holding them.
+//!
 //! ## Executors and slashing
 //!
 //! Executors register without permission by bonding at least [`Config::MinBond`] with a key
@@ -163,6 +169,8 @@ pub fn quorum(committee: u32) -> u32 {
 	(committee * 2).div_ceil(3).max(1)
 }
 
+// The authorization of `reveal_results` (seven arguments) expands to a type clippy finds complex.
+#[allow(clippy::type_complexity)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -314,6 +322,16 @@ pub mod pallet {
 		/// Paid to the fee collector for every settled job.
 		#[pallet::constant]
 		type BaseFee: Get<BalanceOf<Self>>;
+		/// Held from the requester for each job while it is stored (until it is pruned, a
+		/// retention period after it finished), and returned then: the storage a job makes
+		/// every node carry is paid for by whoever put it there. Plus [`Config::JobDepositPerByte`]
+		/// for each byte the job may store ([`Pallet::job_deposit`]).
+		#[pallet::constant]
+		type JobDepositBase: Get<BalanceOf<Self>>;
+		/// Held, as [`Config::JobDepositBase`], for each byte a job may store: its SCALE-encoded
+		/// inputs, and an outcome of `MaxOutputBytes` for each member's reveal and the result.
+		#[pallet::constant]
+		type JobDepositPerByte: Get<BalanceOf<Self>>;
 		/// Paid to each agreeing member, instead of the executor fee, when a quorum finds a job
 		/// ran out of its model's resources: less than the executor fee, so that claiming a
 		/// resource failure without running the job pays less than running it.
@@ -385,6 +403,9 @@ pub mod pallet {
 		JobFee,
 		/// An executor's bond, and its unbonded funds until they are withdrawn.
 		ExecutorBond,
+		/// The storage deposit of a job not yet pruned ([`Config::JobDepositBase`]). Last: the
+		/// variants are encoded by position in holds already stored.
+		JobDeposit,
 	}
 
 	/// Registered executors (at most [`Config::MaxExecutors`]): their keys, bonds and status.
@@ -448,6 +469,11 @@ pub mod pallet {
 	pub type JobInputs<T: Config> =
 		StorageMap<_, Twox64Concat, JobId, BoundedVec<u8, T::MaxInputBytes>>;
 
+	/// The storage deposit held for each job until it is pruned (none for jobs submitted before
+	/// deposits, or when the deposit is zero).
+	#[pallet::storage]
+	pub type JobDeposits<T: Config> = StorageMap<_, Twox64Concat, JobId, BalanceOf<T>>;
+
 	/// The jobs due at each block (at most three entries per job: commit deadline, reveal
 	/// deadline, pruning; each removed when `on_initialize` reaches it).
 	#[pallet::storage]
@@ -502,6 +528,8 @@ pub mod pallet {
 			requester: T::AccountId,
 			committee: Vec<T::AccountId>,
 			fee: BalanceOf<T>,
+			/// The storage deposit held until the job is pruned.
+			deposit: BalanceOf<T>,
 		},
 		/// A member committed.
 		Committed {
@@ -624,7 +652,7 @@ pub mod pallet {
 		ChainBusy,
 		/// The fee is above `max_fee`.
 		FeeAboveMax,
-		/// The requester cannot pay the fee.
+		/// The requester cannot pay the fee and the job's storage deposit.
 		CannotPayFee,
 		/// The account is already an executor.
 		AlreadyExecutor,
@@ -714,7 +742,8 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Submits an inference job: `inputs` for `model`, run by `committee_size` executors.
-		/// Holds the fee (at most `max_fee`) from the caller.
+		/// Holds the fee (at most `max_fee`) from the caller, and the job's storage deposit
+		/// ([`Pallet::job_deposit`], outside `max_fee`) until the job is pruned.
 		///
 		/// Each block admits jobs up to [`Config::MaxSeatsPerBlock`] committee seats and
 		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time, and a member of the committee
@@ -786,6 +815,12 @@ pub mod pallet {
 			ensure!(fee.total <= max_fee, refused(Error::<T>::FeeAboveMax));
 			T::Currency::hold(&HoldReason::JobFee.into(), &requester, fee.total)
 				.map_err(|_| refused(Error::<T>::CannotPayFee))?;
+			let deposit = Self::job_deposit(encoded.len() as u32, committee_size);
+			if !deposit.is_zero() {
+				T::Currency::hold(&HoldReason::JobDeposit.into(), &requester, deposit)
+					.map_err(|_| refused(Error::<T>::CannotPayFee))?;
+				JobDeposits::<T>::insert(job_id, deposit);
+			}
 			Load::<T>::put((now, load));
 			// Another fork has another parent at this height, or another job of this number:
 			// either way another key.
@@ -847,6 +882,7 @@ pub mod pallet {
 				requester,
 				committee,
 				fee: fee.total,
+				deposit,
 			});
 			Ok(().into())
 		}
@@ -943,18 +979,7 @@ pub mod pallet {
 			Pallet::<T>::reveal_weight(reveals.len() as u32, *max_committee),
 			DispatchClass::Operational,
 		))]
-		#[pallet::authorize(|_source, executor, signer, reveals, max_committee, sent_at, signature| {
-			Pallet::<T>::authorize_batch(
-				VoteKind::Reveal,
-				executor,
-				signer,
-				&(reveals, *max_committee),
-				*sent_at,
-				signature,
-				reveals.iter().map(|r| (r.job, r.key)),
-				*max_committee,
-			)
-		})]
+		#[pallet::authorize(Pallet::<T>::authorize_reveals)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_batch(reveals.len() as u32))]
 		pub fn reveal_results(
 			origin: OriginFor<T>,
@@ -1291,7 +1316,13 @@ pub mod pallet {
 			use frame_support::traits::fungible::InspectHold;
 			let mut owed: alloc::collections::BTreeMap<T::AccountId, BalanceOf<T>> =
 				Default::default();
+			let mut deposits: alloc::collections::BTreeMap<T::AccountId, BalanceOf<T>> =
+				Default::default();
 			for (id, job) in Jobs::<T>::iter() {
+				if let Some(deposit) = JobDeposits::<T>::get(id) {
+					let entry = deposits.entry(job.requester.clone()).or_default();
+					*entry = entry.saturating_add(deposit);
+				}
 				if matches!(job.phase, Phase::Commit | Phase::Reveal) {
 					let entry = owed.entry(job.requester.clone()).or_default();
 					*entry = entry.saturating_add(job.fee.total);
@@ -1302,7 +1333,14 @@ pub mod pallet {
 				let held = T::Currency::balance_on_hold(&HoldReason::JobFee.into(), &requester);
 				let expected = owed.get(&requester).copied().unwrap_or_default();
 				ensure!(held == expected, "held job fees differ from what open jobs owe");
+				let held = T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &requester);
+				let expected = deposits.get(&requester).copied().unwrap_or_default();
+				ensure!(held == expected, "held deposits differ from the stored jobs'");
 			}
+			ensure!(
+				JobDeposits::<T>::iter_keys().all(Jobs::<T>::contains_key),
+				"a deposit outlives its job"
+			);
 			for (member, stats) in Stats::<T>::iter() {
 				let settled = stats.settled();
 				ensure!(
@@ -1372,6 +1410,16 @@ pub mod pallet {
 		fn schedule(at: BlockNumberFor<T>, job: JobId) -> BlockNumberFor<T> {
 			Due::<T>::insert(at, job, ());
 			at
+		}
+
+		/// The storage deposit of a job of a committee of `k` whose SCALE-encoded inputs are
+		/// `bytes` long: the base, and the price of every byte it may store (its inputs, and an
+		/// outcome of `MaxOutputBytes` in each member's reveal and in the result).
+		pub fn job_deposit(bytes: u32, k: u32) -> BalanceOf<T> {
+			let outcomes = k.saturating_add(1).saturating_mul(T::MaxOutputBytes::get());
+			let stored = bytes.saturating_add(outcomes);
+			T::JobDepositBase::get()
+				.saturating_add(T::JobDepositPerByte::get().saturating_mul(stored.into()))
 		}
 
 		/// What a refused `submit_job` is charged: seven reads and 0.1 ms for checking the inputs.
@@ -1503,6 +1551,29 @@ pub mod pallet {
 			valid.build().map(|valid| (valid, Weight::zero()))
 		}
 
+		/// Authorizes a [`Pallet::reveal_results`] batch: [`Pallet::authorize_batch`] over the
+		/// reveals and the batch's largest committee.
+		fn authorize_reveals(
+			_source: TransactionSource,
+			executor: &T::AccountId,
+			signer: &ExecutorId,
+			reveals: &RevealsOf<T>,
+			max_committee: &u32,
+			sent_at: &BlockNumberFor<T>,
+			signature: &ExecutorSignature,
+		) -> TransactionValidityWithRefund {
+			Self::authorize_batch(
+				VoteKind::Reveal,
+				executor,
+				signer,
+				&(reveals, *max_committee),
+				*sent_at,
+				signature,
+				reveals.iter().map(|r| (r.job, r.key)),
+				*max_committee,
+			)
+		}
+
 		/// What an executor signs for a batch of `kind`.
 		pub fn vote_payload<Items: Encode>(
 			kind: VoteKind,
@@ -1575,6 +1646,14 @@ pub mod pallet {
 				Phase::Completed | Phase::Failed => {
 					Jobs::<T>::remove(job_id);
 					JobInputs::<T>::remove(job_id);
+					if let Some(deposit) = JobDeposits::<T>::take(job_id) {
+						let reason = HoldReason::JobDeposit.into();
+						if T::Currency::release(&reason, &job.requester, deposit, Precision::Exact)
+							.is_err()
+						{
+							defensive!("a job's deposit stays held until it is pruned");
+						}
+					}
 					JobsByRequester::<T>::remove(&job.requester, job_id);
 					Self::deposit_event(Event::JobPruned { job: job_id });
 				},

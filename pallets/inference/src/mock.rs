@@ -179,6 +179,9 @@ parameter_types! {
 	pub const ExecutorFee: Balance = 10;
 	pub const MinBond: Balance = 500;
 	pub const BaseFee: Balance = 5;
+	/// Jobs' storage deposits: none unless a test of deposits sets them.
+	pub storage JobDepositBase: Balance = 0;
+	pub storage JobDepositPerByte: Balance = 0;
 	pub const ResourceFailureFee: Balance = 2;
 	/// Admission bounds, set lower by the tests of admission.
 	pub storage MaxSeatsPerBlock: u32 = 64;
@@ -234,6 +237,8 @@ impl pallet_inference::Config for Test {
 	type ExecutorFee = ExecutorFee;
 	type WeightToFee = MockWeightToFee;
 	type BaseFee = BaseFee;
+	type JobDepositBase = JobDepositBase;
+	type JobDepositPerByte = JobDepositPerByte;
 	type ResourceFailureFee = ResourceFailureFee;
 	type MaxSeatsPerBlock = MaxSeatsPerBlock;
 	type MaxCpuMillisPerBlock = MaxCpuMillisPerBlock;

@@ -66,7 +66,7 @@ fn a_reveal_that_does_not_open_its_commitment_is_slashed_and_the_right_members_s
 		for m in &members {
 			commit(*m, job, &out);
 		}
-		let free: Vec<Balance> = members.iter().map(|m| Balances::free_balance(m)).collect();
+		let free: Vec<Balance> = members.iter().map(Balances::free_balance).collect();
 		// Committed to 5, reveals 6: the reveal does not open the commitment.
 		reveal(members[0], job, &success(&[6]));
 		reveal(members[1], job, &out);

@@ -507,6 +507,62 @@ fn finished_jobs_are_pruned_after_the_retention_period() {
 }
 
 #[test]
+fn a_job_holds_its_storage_deposit_until_it_is_pruned() {
+	new_test_ext().execute_with(|| {
+		JobDepositBase::set(&3);
+		JobDepositPerByte::set(&2);
+		let issuance = Balances::total_issuance();
+		let free = Balances::free_balance(REQUESTER);
+		// The inputs, and an outcome of `MaxOutputBytes` (256) for the member's reveal and the
+		// result.
+		let bytes = inputs().encode().len() as Balance + 2 * 256;
+		let deposit = 3 + 2 * bytes;
+		let job = submit(1);
+		let reason = HoldReason::JobDeposit.into();
+		assert_eq!(Balances::balance_on_hold(&reason, &REQUESTER), deposit);
+		assert_eq!(JobDeposits::<Test>::get(job), Some(deposit));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::JobSubmitted { job: j, deposit: d, .. } if *j == job && *d == deposit
+		)));
+		let member = committee(job)[0];
+		let out = success(&[3]);
+		commit(member, job, &out);
+		reveal(member, job, &out);
+		// Settled: the fee is paid, the deposit stays held while the job is stored.
+		assert_eq!(held(REQUESTER), 0);
+		assert_eq!(Balances::balance_on_hold(&reason, &REQUESTER), deposit);
+		let fee = MODEL_FEE + 10 + 5;
+		assert_eq!(Balances::free_balance(REQUESTER), free - fee - deposit);
+		Inference::do_try_state().unwrap();
+		for _ in 0..10 {
+			next_block();
+		}
+		assert!(Jobs::<Test>::get(job).is_none());
+		assert_eq!(Balances::balance_on_hold(&reason, &REQUESTER), 0);
+		assert_eq!(JobDeposits::<Test>::get(job), None);
+		assert_eq!(Balances::free_balance(REQUESTER), free - fee);
+		assert_eq!(Balances::total_issuance(), issuance);
+		Inference::do_try_state().unwrap();
+
+		// A requester who can pay the fee but not the deposit is refused, and nothing is held.
+		JobDepositPerByte::set(&1_000);
+		use polkadot_sdk::sp_runtime::traits::Dispatchable;
+		let call = RuntimeCall::Inference(crate::Call::submit_job {
+			model: MODEL,
+			inputs: inputs(),
+			committee_size: 1,
+			max_fee: 1_000,
+		});
+		assert_noop!(
+			call.dispatch(RuntimeOrigin::signed(REQUESTER)).map_err(|e| e.error),
+			Error::<Test>::CannotPayFee
+		);
+		assert_eq!(held(REQUESTER), 0);
+	});
+}
+
+#[test]
 fn submissions_are_checked() {
 	new_test_ext().execute_with(|| {
 		let submit = |who, model, inputs, k, max| {

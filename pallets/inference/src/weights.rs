@@ -78,11 +78,13 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Due` (r:0 w:1)
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:0 w:1)
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::JobDeposits` (r:0 w:1)
+	/// Proof: `Inference::JobDeposits` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobsByRequester` (r:0 w:1)
 	/// Proof: `Inference::JobsByRequester` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobInputs` (r:0 w:1)
@@ -93,13 +95,13 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[16, 4096]`.
 	fn submit_job(k: u32, n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `8751`.
-		// Minimum execution time: 351_931_000 picoseconds.
-		Weight::from_parts(51_383_731, 8751)
-			.saturating_add(Weight::from_parts(27_208_704, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(68_611, 0).saturating_mul(n.into()))
+		// Minimum execution time: 389_608_000 picoseconds.
+		Weight::from_parts(170_547_729, 8751)
+			.saturating_add(Weight::from_parts(25_561_431, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(54_441, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2547).saturating_mul(k.into()))
 	}
@@ -110,9 +112,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 64]`.
 	fn commit_results(b: u32, ) -> Weight {
 		// Proof size: measured `23`, estimated `990`.
-		// Minimum execution time: 83_664_000 picoseconds.
-		Weight::from_parts(192_161_730, 990)
-			.saturating_add(Weight::from_parts(15_214_892, 0).saturating_mul(b.into()))
+		// Minimum execution time: 52_017_000 picoseconds.
+		Weight::from_parts(37_966_124, 990)
+			.saturating_add(Weight::from_parts(17_441_027, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
@@ -122,9 +124,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[0, 64]`.
 	fn reveal_results(b: u32, ) -> Weight {
 		// Proof size: measured `24`, estimated `990`.
-		// Minimum execution time: 20_350_000 picoseconds.
-		Weight::from_parts(47_953_771, 990)
-			.saturating_add(Weight::from_parts(20_347_568, 0).saturating_mul(b.into()))
+		// Minimum execution time: 18_908_000 picoseconds.
+		Weight::from_parts(51_050_494, 990)
+			.saturating_add(Weight::from_parts(20_326_459, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
@@ -137,10 +139,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 64]`.
 	fn authorize_batch(b: u32, ) -> Weight {
-		// Proof size: measured `511`, estimated `3545`.
-		// Minimum execution time: 81_571_000 picoseconds.
-		Weight::from_parts(77_763_486, 3545)
-			.saturating_add(Weight::from_parts(6_961_445, 0).saturating_mul(b.into()))
+		// Proof size: measured `530`, estimated `3545`.
+		// Minimum execution time: 81_451_000 picoseconds.
+		Weight::from_parts(70_602_225, 3545)
+			.saturating_add(Weight::from_parts(6_972_715, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
@@ -156,15 +158,15 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DrawableCount` (r:1 w:1)
 	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Drawable` (r:0 w:1)
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn register_executor() -> Weight {
 		// Proof size: measured `1109`, estimated `3888`.
-		// Minimum execution time: 154_869_000 picoseconds.
-		Weight::from_parts(172_446_000, 3888)
+		// Minimum execution time: 145_716_000 picoseconds.
+		Weight::from_parts(171_634_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -173,15 +175,15 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DrawableCount` (r:1 w:1)
 	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Drawable` (r:0 w:1)
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof size: measured `489`, estimated `3888`.
-		// Minimum execution time: 72_488_000 picoseconds.
-		Weight::from_parts(80_299_000, 3888)
+		// Minimum execution time: 73_218_000 picoseconds.
+		Weight::from_parts(79_548_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -193,8 +195,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 35_703_000 picoseconds.
-		Weight::from_parts(43_384_000, 6786)
+		// Minimum execution time: 35_793_000 picoseconds.
+		Weight::from_parts(43_916_000, 6786)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -205,15 +207,15 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::ExecutorOfKey` (r:1 w:1)
 	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::CounterForExecutors` (r:1 w:1)
 	/// Proof: `Inference::CounterForExecutors` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Proof size: measured `640`, estimated `3888`.
-		// Minimum execution time: 76_603_000 picoseconds.
-		Weight::from_parts(83_594_000, 3888)
+		// Minimum execution time: 77_815_000 picoseconds.
+		Weight::from_parts(91_756_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -225,8 +227,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
 	fn rotate_key() -> Weight {
 		// Proof size: measured `331`, estimated `3888`.
-		// Minimum execution time: 74_861_000 picoseconds.
-		Weight::from_parts(82_813_000, 3888)
+		// Minimum execution time: 73_399_000 picoseconds.
+		Weight::from_parts(90_104_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -238,8 +240,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn chill() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 30_655_000 picoseconds.
-		Weight::from_parts(35_423_000, 6786)
+		// Minimum execution time: 31_386_000 picoseconds.
+		Weight::from_parts(37_947_000, 6786)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -251,8 +253,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof size: measured `201`, estimated `3888`.
-		// Minimum execution time: 20_531_000 picoseconds.
-		Weight::from_parts(24_927_000, 3888)
+		// Minimum execution time: 20_521_000 picoseconds.
+		Weight::from_parts(26_480_000, 3888)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -264,8 +266,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn leave() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 37_976_000 picoseconds.
-		Weight::from_parts(44_406_000, 6786)
+		// Minimum execution time: 37_926_000 picoseconds.
+		Weight::from_parts(50_825_000, 6786)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -279,8 +281,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn remove_executor() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 36_745_000 picoseconds.
-		Weight::from_parts(42_824_000, 6786)
+		// Minimum execution time: 37_295_000 picoseconds.
+		Weight::from_parts(44_506_000, 6786)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -288,14 +290,14 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::MinCommittee` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_min_committee() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 5_598_000 picoseconds.
-		Weight::from_parts(6_660_000, 0)
+		// Minimum execution time: 5_588_000 picoseconds.
+		Weight::from_parts(6_580_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::ResourceFailures` (r:1 w:0)
 	/// Proof: `ModelRegistry::ResourceFailures` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Stats` (r:16 w:16)
@@ -308,10 +310,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::PendingByExecutor` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 16]`.
 	fn resolve(k: u32, ) -> Weight {
-		// Proof size: measured `1025`, estimated `7944`.
-		// Minimum execution time: 221_629_000 picoseconds.
-		Weight::from_parts(143_757_125, 7944)
-			.saturating_add(Weight::from_parts(78_196_698, 0).saturating_mul(k.into()))
+		// Proof size: measured `1044`, estimated `7944`.
+		// Minimum execution time: 223_181_000 picoseconds.
+		Weight::from_parts(146_426_820, 7944)
+			.saturating_add(Weight::from_parts(64_574_211, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -321,7 +323,7 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Executors` (r:2 w:2)
 	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DrawableCount` (r:1 w:1)
@@ -330,8 +332,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn slash() -> Weight {
 		// Proof size: measured `1613`, estimated `8799`.
-		// Minimum execution time: 142_511_000 picoseconds.
-		Weight::from_parts(155_661_000, 8799)
+		// Minimum execution time: 139_927_000 picoseconds.
+		Weight::from_parts(149_512_000, 8799)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -346,9 +348,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 512]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof size: measured `120`, estimated `3493`.
-		// Minimum execution time: 25_378_000 picoseconds.
-		Weight::from_parts(319_804_893, 3493)
-			.saturating_add(Weight::from_parts(10_994_068, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_798_000 picoseconds.
+		Weight::from_parts(21_262_000, 3493)
+			.saturating_add(Weight::from_parts(9_656_175, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -360,19 +362,25 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Due` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Jobs` (r:512 w:512)
 	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71589), added: 74064, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::JobDeposits` (r:512 w:512)
+	/// Proof: `Inference::JobDeposits` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:512 w:512)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:512 w:512)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobsByRequester` (r:512 w:512)
 	/// Proof: `Inference::JobsByRequester` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::JobInputs` (r:0 w:512)
 	/// Proof: `Inference::JobInputs` (`max_values`: None, `max_size`: Some(65556), added: 68031, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 512]`.
 	fn prune(n: u32, ) -> Weight {
-		// Proof size: measured `931`, estimated `3493`.
-		// Minimum execution time: 15_854_000 picoseconds.
-		Weight::from_parts(17_115_000, 3493)
-			.saturating_add(Weight::from_parts(23_509_478, 0).saturating_mul(n.into()))
+		// Proof size: measured `739`, estimated `3493`.
+		// Minimum execution time: 15_754_000 picoseconds.
+		Weight::from_parts(16_194_000, 3493)
+			.saturating_add(Weight::from_parts(86_688_729, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 }
@@ -380,88 +388,88 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's database weights, for tests.
 impl WeightInfo for () {
 	fn submit_job(k: u32, n: u32, ) -> Weight {
-		Weight::from_parts(51_383_731, 8751)
-			.saturating_add(Weight::from_parts(27_208_704, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(68_611, 0).saturating_mul(n.into()))
+		Weight::from_parts(170_547_729, 8751)
+			.saturating_add(Weight::from_parts(25_561_431, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(54_441, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2547).saturating_mul(k.into()))
 	}
 	fn commit_results(b: u32, ) -> Weight {
-		Weight::from_parts(192_161_730, 990)
-			.saturating_add(Weight::from_parts(15_214_892, 0).saturating_mul(b.into()))
+		Weight::from_parts(37_966_124, 990)
+			.saturating_add(Weight::from_parts(17_441_027, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn reveal_results(b: u32, ) -> Weight {
-		Weight::from_parts(47_953_771, 990)
-			.saturating_add(Weight::from_parts(20_347_568, 0).saturating_mul(b.into()))
+		Weight::from_parts(51_050_494, 990)
+			.saturating_add(Weight::from_parts(20_326_459, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn authorize_batch(b: u32, ) -> Weight {
-		Weight::from_parts(77_763_486, 3545)
-			.saturating_add(Weight::from_parts(6_961_445, 0).saturating_mul(b.into()))
+		Weight::from_parts(70_602_225, 3545)
+			.saturating_add(Weight::from_parts(6_972_715, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(b.into()))
 	}
 	fn register_executor() -> Weight {
-		Weight::from_parts(172_446_000, 3888)
+		Weight::from_parts(171_634_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(80_299_000, 3888)
+		Weight::from_parts(79_548_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(43_384_000, 6786)
+		Weight::from_parts(43_916_000, 6786)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(83_594_000, 3888)
+		Weight::from_parts(91_756_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn rotate_key() -> Weight {
-		Weight::from_parts(82_813_000, 3888)
+		Weight::from_parts(90_104_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn chill() -> Weight {
-		Weight::from_parts(35_423_000, 6786)
+		Weight::from_parts(37_947_000, 6786)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(24_927_000, 3888)
+		Weight::from_parts(26_480_000, 3888)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn leave() -> Weight {
-		Weight::from_parts(44_406_000, 6786)
+		Weight::from_parts(50_825_000, 6786)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn remove_executor() -> Weight {
-		Weight::from_parts(42_824_000, 6786)
+		Weight::from_parts(44_506_000, 6786)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_min_committee() -> Weight {
-		Weight::from_parts(6_660_000, 0)
+		Weight::from_parts(6_580_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn resolve(k: u32, ) -> Weight {
-		Weight::from_parts(143_757_125, 7944)
-			.saturating_add(Weight::from_parts(78_196_698, 0).saturating_mul(k.into()))
+		Weight::from_parts(146_426_820, 7944)
+			.saturating_add(Weight::from_parts(64_574_211, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
@@ -469,24 +477,24 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2547).saturating_mul(k.into()))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(155_661_000, 8799)
+		Weight::from_parts(149_512_000, 8799)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(319_804_893, 3493)
-			.saturating_add(Weight::from_parts(10_994_068, 0).saturating_mul(n.into()))
+		Weight::from_parts(21_262_000, 3493)
+			.saturating_add(Weight::from_parts(9_656_175, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 	fn prune(n: u32, ) -> Weight {
-		Weight::from_parts(17_115_000, 3493)
-			.saturating_add(Weight::from_parts(23_509_478, 0).saturating_mul(n.into()))
+		Weight::from_parts(16_194_000, 3493)
+			.saturating_add(Weight::from_parts(86_688_729, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 74064).saturating_mul(n.into()))
 	}
 }
