@@ -1314,28 +1314,29 @@ pub mod pallet {
 		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 			use frame_support::traits::fungible::InspectHold;
-			let mut owed: alloc::collections::BTreeMap<T::AccountId, BalanceOf<T>> =
-				Default::default();
-			let mut deposits: alloc::collections::BTreeMap<T::AccountId, BalanceOf<T>> =
+			// Per requester: the fees its open jobs hold, and the deposits its stored jobs hold.
+			let mut owed: alloc::collections::BTreeMap<T::AccountId, (BalanceOf<T>, BalanceOf<T>)> =
 				Default::default();
 			for (id, job) in Jobs::<T>::iter() {
-				if let Some(deposit) = JobDeposits::<T>::get(id) {
-					let entry = deposits.entry(job.requester.clone()).or_default();
-					*entry = entry.saturating_add(deposit);
-				}
+				let (fees, deposits) = owed.entry(job.requester.clone()).or_default();
+				deposits.saturating_accrue(JobDeposits::<T>::get(id).unwrap_or_default());
 				if matches!(job.phase, Phase::Commit | Phase::Reveal) {
-					let entry = owed.entry(job.requester.clone()).or_default();
-					*entry = entry.saturating_add(job.fee.total);
+					fees.saturating_accrue(job.fee.total);
 					ensure!(Due::<T>::contains_key(job.due, id), "an open job has no deadline");
 				}
 			}
 			for (requester, _) in JobsByRequester::<T>::iter_keys() {
-				let held = T::Currency::balance_on_hold(&HoldReason::JobFee.into(), &requester);
-				let expected = owed.get(&requester).copied().unwrap_or_default();
-				ensure!(held == expected, "held job fees differ from what open jobs owe");
-				let held = T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &requester);
-				let expected = deposits.get(&requester).copied().unwrap_or_default();
-				ensure!(held == expected, "held deposits differ from the stored jobs'");
+				let (fees, deposits) = owed.get(&requester).copied().unwrap_or_default();
+				let held =
+					|reason: HoldReason| T::Currency::balance_on_hold(&reason.into(), &requester);
+				ensure!(
+					held(HoldReason::JobFee) == fees,
+					"held job fees differ from what open jobs owe"
+				);
+				ensure!(
+					held(HoldReason::JobDeposit) == deposits,
+					"held deposits differ from the stored jobs'"
+				);
 			}
 			ensure!(
 				JobDeposits::<T>::iter_keys().all(Jobs::<T>::contains_key),
@@ -1745,7 +1746,7 @@ pub mod pallet {
 			}
 
 			T::Models::job_settled(&job.model.id, false);
-			let slashes = Self::settle(job_id, job, &agreeing, Settlement::Completed);
+			let settled = Self::settle(job_id, job, &agreeing, Settlement::Completed);
 			job.phase = Phase::Completed;
 			job.result = Some(JobResult {
 				result_hash: Some(reveal.result_hash),
@@ -1765,7 +1766,7 @@ pub mod pallet {
 				result_hash: reveal.result_hash,
 				output: reveal.outcome.map(|o| o.into_inner()),
 			});
-			T::WeightInfo::slash().saturating_mul(slashes.into())
+			settled
 		}
 
 		/// Fails a job, settling it: `agreeing` is the quorum on an error outcome (empty when
@@ -1781,7 +1782,7 @@ pub mod pallet {
 				FailureReason::Resources(_) => Settlement::ResourceFailure,
 				_ => Settlement::Failed,
 			};
-			let slashes = Self::settle(job_id, job, agreeing, settlement);
+			let settled = Self::settle(job_id, job, agreeing, settlement);
 			job.phase = Phase::Failed;
 			let result_hash = agreeing.first().and_then(|i| match &job.reveals[*i] {
 				RevealSlot::Revealed(r) => Some(r.result_hash),
@@ -1790,15 +1791,20 @@ pub mod pallet {
 			job.result = Some(JobResult { result_hash, outcome: None, failure: Some(reason) });
 			Self::finish(job_id, job, now);
 			Self::deposit_event(Event::JobFailed { job: job_id, reason });
-			T::WeightInfo::slash().saturating_mul(slashes.into())
+			settled
 		}
 
 		/// Pays and refunds a job's held fee (see the table in the crate docs), slashes the
 		/// members whose offences the job proves (see [`Offence`]) and rewards the agreeing
 		/// members from it, and records each member's stats. `agreeing` is the quorum on the
-		/// result or the error outcome, or empty. Returns how many slashes and rewards it
-		/// made (each weighs at most `WeightInfo::slash`).
-		fn settle(job_id: JobId, job: &Job<T>, agreeing: &[usize], settlement: Settlement) -> u32 {
+		/// result or the error outcome, or empty. Returns the weight of the slashes and rewards
+		/// it tried (each at most `WeightInfo::slash`).
+		fn settle(
+			job_id: JobId,
+			job: &Job<T>,
+			agreeing: &[usize],
+			settlement: Settlement,
+		) -> Weight {
 			let fee = job.fee;
 			// `agreeing` are members of the committee: never more of them than members.
 			let others = (job.committee.len().saturating_sub(agreeing.len())) as u32;
@@ -1872,7 +1878,7 @@ pub mod pallet {
 			}
 			Self::refund(&job.requester, refund);
 			let rewards = Self::reward(job_id, job, agreeing, slashed);
-			slashes.saturating_add(rewards)
+			T::WeightInfo::slash().saturating_mul(slashes.saturating_add(rewards).into())
 		}
 
 		/// Schedules the pruning of a finished job after the retention period.

@@ -86,6 +86,21 @@ pub(crate) struct Computed {
 	pub(crate) salt: [u8; 32],
 }
 
+impl Computed {
+	/// `executor`'s commitment to this outcome for the job of `key`.
+	fn commitment(&self, executor: &impl Encode, key: &JobKey) -> Commitment {
+		commitment_of(&self.outcome.hash(), &self.salt, executor, key)
+	}
+}
+
+/// A reveal to send, with the size of its job's committee (a batch's weight follows its largest)
+/// and whether it was sent before.
+struct QueuedReveal<MaxOutput: Get<u32>> {
+	item: RevealItem<MaxOutput>,
+	committee: u32,
+	resent: bool,
+}
+
 /// The off-chain storage key of `kind` (commit, reveal, computed) for the job of `job_key`.
 pub(crate) fn key(kind: &[u8], job_key: &JobKey, executor: &impl Encode) -> Vec<u8> {
 	(b"verity::inference::", kind, job_key, executor).encode()
@@ -101,11 +116,9 @@ struct Votes<T: Config> {
 	executor: T::AccountId,
 	id: ExecutorId,
 	commits: Vec<CommitItem>,
-	/// Each reveal with the size of its job's committee.
-	reveals: Vec<(RevealItem<T::MaxOutputBytes>, u32)>,
-	/// Whether each commit and reveal was sent before.
+	reveals: Vec<QueuedReveal<T::MaxOutputBytes>>,
+	/// Whether each commit was sent before.
 	commits_resent: Vec<bool>,
-	reveals_resent: Vec<bool>,
 	/// Jobs running on the node, to poll.
 	running: Vec<(JobId, JobKey)>,
 }
@@ -154,7 +167,6 @@ impl<T: Config> Pallet<T> {
 			commits: Vec::new(),
 			reveals: Vec::new(),
 			commits_resent: Vec::new(),
-			reveals_resent: Vec::new(),
 			running: Vec::new(),
 		};
 		let executor: T::AccountId = votes.executor.clone();
@@ -198,16 +210,7 @@ impl<T: Config> Pallet<T> {
 						&& votes.reveals.len() < most =>
 				{
 					let Some(computed) = Self::computed(&job.key, &executor) else { continue };
-					// The result hash is `blake2_256` of this encoding (`Outcome::hash`).
-					let encoded = computed.outcome.encode();
-					let opens = job.commits[index]
-						== Some(commitment_of(
-							&blake2_256(&encoded),
-							&computed.salt,
-							&executor,
-							&job.key,
-						));
-					if !opens {
+					if job.commits[index] != Some(computed.commitment(&executor, &job.key)) {
 						// Another node with this key committed with another salt (or this one's
 						// state was lost): revealing would be slashed as a bad reveal.
 						log::warn!(
@@ -220,7 +223,8 @@ impl<T: Config> Pallet<T> {
 					else {
 						continue;
 					};
-					votes.reveals_resent.push(resend);
+					// The result hash is `blake2_256` of this encoding (`Outcome::hash`).
+					let encoded = computed.outcome.encode();
 					let item = RevealItem {
 						job: job_id,
 						key: job.key,
@@ -228,7 +232,8 @@ impl<T: Config> Pallet<T> {
 						salt: computed.salt,
 						outcome: encoded.try_into().ok(),
 					};
-					votes.reveals.push((item, job.committee.len() as u32));
+					let committee = job.committee.len() as u32;
+					votes.reveals.push(QueuedReveal { item, committee, resent: resend });
 				},
 				_ => {},
 			}
@@ -285,8 +290,7 @@ impl<T: Config> Pallet<T> {
 		let Some(resend) = Self::due_to_send(b"commit", job_key, &votes.executor, now) else {
 			return;
 		};
-		let commitment =
-			commitment_of(&computed.outcome.hash(), &computed.salt, &votes.executor, job_key);
+		let commitment = computed.commitment(&votes.executor, job_key);
 		votes.commits.push(CommitItem { job: job_id, key: *job_key, commitment });
 		votes.commits_resent.push(resend);
 	}
@@ -312,16 +316,13 @@ impl<T: Config> Pallet<T> {
 				Self::send(call, VoteKind::Commit, batch.len() as u32, resent);
 			}
 		}
-		let mut reveals: Vec<_> = core::mem::take(&mut votes.reveals)
-			.into_iter()
-			.zip(votes.reveals_resent.drain(..))
-			.collect();
+		let mut reveals = core::mem::take(&mut votes.reveals);
 		// Jobs of like committees together, so that small ones are not declared as large ones.
-		reveals.sort_by_key(|((_, k), _)| *k);
+		reveals.sort_by_key(|r| r.committee);
 		for batch in Self::reveal_batches(&reveals, max) {
-			let max_committee = batch.last().map_or(0, |((_, k), _)| *k);
-			let resent: Vec<bool> = batch.iter().map(|(_, resent)| *resent).collect();
-			let items: Vec<_> = batch.iter().map(|((item, _), _)| item.clone()).collect();
+			let max_committee = batch.last().map_or(0, |r| r.committee);
+			let resent: Vec<bool> = batch.iter().map(|r| r.resent).collect();
+			let items: Vec<_> = batch.iter().map(|r| r.item.clone()).collect();
 			// `reveal_batches` makes batches of `MaxBatch` at most. qed
 			let reveals: RevealsOf<T> = items.try_into().unwrap_or_default();
 			let payload = Self::vote_payload(
@@ -347,17 +348,19 @@ impl<T: Config> Pallet<T> {
 
 	/// `reveals` (sorted by committee size) cut into batches of at most `max` items, each
 	/// declared at most [`REVEAL_BATCH_SHARE`] of a block (at least one item).
-	fn reveal_batches<Item>(
-		reveals: &[((Item, u32), bool)],
+	fn reveal_batches(
+		reveals: &[QueuedReveal<T::MaxOutputBytes>],
 		max: usize,
-	) -> Vec<&[((Item, u32), bool)]> {
+	) -> Vec<&[QueuedReveal<T::MaxOutputBytes>]> {
 		let share = REVEAL_BATCH_SHARE * T::BlockWeights::get().max_block;
 		let mut batches = Vec::new();
 		let mut rest = reveals;
 		while !rest.is_empty() {
 			// Sorted: the last item of a batch has its largest committee.
 			let fits = (1..=rest.len().min(max))
-				.take_while(|n| Self::reveal_weight(*n as u32, rest[*n - 1].0 .1).all_lte(share))
+				.take_while(|n| {
+					Self::reveal_weight(*n as u32, rest[n - 1].committee).all_lte(share)
+				})
 				.last()
 				.unwrap_or(1);
 			let (batch, tail) = rest.split_at(fits);
