@@ -105,7 +105,7 @@ async function main() {
 					} else if (status.isInBlock && job === null) {
 						const e = events.find(({ event }) => api.events.inference.JobSubmitted.is(event));
 						job = e.event.data.job.toNumber();
-						console.log(`job ${job} in block ${status.asInBlock.toHex()}, committee ${e.event.data.committee.join(", ")}`);
+						console.log(`job ${job} in block ${status.asInBlock.toHex()}, its committee drawn at block ${e.event.data.drawAt.toString()}`);
 						console.log(`storage deposit ${e.event.data.deposit.toString()} held until the job is pruned`);
 					}
 				})
@@ -114,6 +114,7 @@ async function main() {
 				.events((events) => {
 					for (const { event } of events) {
 						if (job === null || !event.data.job || event.data.job.toNumber() !== job) continue;
+						if (api.events.inference.CommitteeDrawn.is(event)) console.log(`committee ${event.data.committee.join(", ")}, committing until block ${event.data.due.toString()}`);
 						if (api.events.inference.RevealPhase.is(event)) console.log("all commits in: reveal phase");
 						if (api.events.inference.JobCompleted.is(event)) resolve(event.data);
 						if (api.events.inference.JobFailed.is(event)) reject(new Error(`JobFailed: ${event.data.reason.toString()}`));

@@ -178,7 +178,10 @@ parameter_types! {
 		polkadot_sdk::sp_runtime::traits::AccountIdConversion::into_account_truncating(
 			&polkadot_sdk::frame_support::PalletId(*b"vrt/fees"),
 		);
-	/// 5 blocks (15 s) to commit, 5 to reveal.
+	/// Committees are drawn two blocks after their job's submission, from the beacon the
+	/// reveals of those blocks feed.
+	pub const DrawDelay: BlockNumber = 2;
+	/// 5 blocks (15 s) to commit, from the draw, and 5 to reveal.
 	pub const CommitWindow: BlockNumber = 5;
 	pub const RevealWindow: BlockNumber = 5;
 	/// Results stay queryable for a day.
@@ -250,6 +253,7 @@ impl pallet_inference::Config for Runtime {
 	type MaxOutputBytes = ConstU32<4096>;
 	type MaxBatch = ConstU32<64>;
 	type MaxHookWeight = InferenceHookWeight;
+	type DrawDelay = DrawDelay;
 	type CommitWindow = CommitWindow;
 	type RevealWindow = RevealWindow;
 	type RetentionPeriod = JobRetention;

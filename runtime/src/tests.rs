@@ -156,7 +156,7 @@ fn the_validators_are_the_executors_with_their_inference_keys() {
 		let model = crate::ModelRegistry::models_by_owner(Sr25519Keyring::Alice.to_account_id())[0];
 		let fee = crate::ModelRegistry::model(model).unwrap().metadata.fee;
 		let quote = crate::Inference::quote(fee, 3);
-		assert_eq!(quote.upkeep_fee, Price::weight_to_fee(&crate::Inference::upkeep_weight()));
+		assert_eq!(quote.upkeep_fee, Price::weight_to_fee(&crate::Inference::upkeep_weight(3)));
 		assert_eq!(quote.deadline_fee, Price::weight_to_fee(&crate::Inference::deadline_weight(3)));
 		let hook = quote.upkeep_fee + 2 * quote.deadline_fee;
 		// `cargo test -p verity-runtime -- --nocapture` shows them (README, "Jobs").

@@ -20,10 +20,25 @@ function fixture(name) {
 }
 
 /**
+ * Waits until job `id` has its committee (it is drawn `drawDelay` blocks after submission),
+ * or `seconds` pass (then throws). Resolves to the members' addresses.
+ */
+async function waitForDraw(api, id, seconds = 60) {
+	const deadline = Date.now() + seconds * 1000;
+	for (;;) {
+		const view = (await api.call.inferenceApi.job(id)).unwrap();
+		if (view.phase.toString() !== "Draw") return view.committee.map((m) => m.toString());
+		check(Date.now() < deadline, `job ${id} had no committee within ${seconds} s`);
+		await sleep(500);
+	}
+}
+
+/**
  * Submits `jobs` ({ model: id, inputs: JSON tensors, committee }) from `signer` at once, each
- * with its quoted fee as the most it pays. Resolves when all are in blocks, to the jobs with
- * `id`, `quote`, `deposit` (the storage deposit held until the job is pruned) and `block`
- * (where `submit_job` was included), and the transaction fees paid.
+ * with its quoted fee as the most it pays. Resolves when all are in blocks and drawn, to the
+ * jobs with `id`, `quote`, `deposit` (the storage deposit held until the job is pruned),
+ * `block` (where `submit_job` was included) and `members` (the committee drawn), and the
+ * transaction fees paid.
  */
 async function submitJobs(api, signer, jobs) {
 	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
@@ -47,6 +62,7 @@ async function submitJobs(api, signer, jobs) {
 			});
 		}),
 	);
+	for (const job of submitted) job.members = await waitForDraw(api, job.id);
 	return { submitted, txFees };
 }
 
@@ -134,4 +150,4 @@ function voteTransaction(api, key, kind, items, sentAt, { executor = key.address
 	return u8aToHex(compactAddLength(body));
 }
 
-module.exports = { ROOT, check, sleep, fixture, chainTensor, connect, submitJobs, waitForJobs, balance, metrics, voteTransaction };
+module.exports = { ROOT, check, sleep, fixture, chainTensor, connect, submitJobs, waitForDraw, waitForJobs, balance, metrics, voteTransaction };

@@ -9,7 +9,7 @@
 
 const fs = require("fs");
 const path = require("path");
-const { check, chainTensor } = require("./common.js");
+const { check, chainTensor, waitForDraw } = require("./common.js");
 const { ApiPromise, WsProvider, Keyring } = require("@polkadot/api");
 const { blake2AsHex } = require("@polkadot/util-crypto");
 
@@ -38,15 +38,26 @@ async function run(nodeName, networkInfo) {
 						const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
 						resolve({
 							job: e.event.data.job.toNumber(),
-							committee: e.event.data.committee.map((c) => c.toString()),
 							deposit: e.event.data.deposit.toBigInt(),
+							drawAt: e.event.data.drawAt.toNumber(),
+							block: status.asInBlock.toHex(),
 							txFee: paid.event.data.actualFee.toBigInt(),
 						});
 					}
 				})
 				.catch(reject);
 		});
+		// Drawn `drawDelay` blocks later, from the beacon the reveals in between feed: no one
+		// knew the committee when the job was submitted.
+		const submittedAt = (await api.rpc.chain.getHeader(submitted.block)).number.toNumber();
+		const delay = api.consts.inference.drawDelay.toNumber();
+		check(delay > 0 && submitted.drawAt === submittedAt + delay, `drawn at ${submitted.drawAt}, submitted at ${submittedAt}`);
+		submitted.committee = await waitForDraw(api, submitted.job);
 		check(submitted.committee.length === 3, `committee ${submitted.committee}`);
+		const drawBlock = await api.rpc.chain.getBlockHash(submitted.drawAt);
+		const drawEvents = await (await api.at(drawBlock)).query.system.events();
+		const drawn = drawEvents.find(({ event }) => api.events.inference.CommitteeDrawn.is(event) && event.data.job.toNumber() === submitted.job);
+		check(drawn, `no CommitteeDrawn for job ${submitted.job} at block ${submitted.drawAt}`);
 		// The storage deposit: a base and a price per byte the job may store (its SCALE-encoded
 		// inputs, and an outcome of `maxOutputBytes` for each of 3 reveals and the result).
 		const inputBytes = api.tx.inference.submitJob(model, inputs.map(chainTensor), 3, quote).method.args[1].toU8a().length;

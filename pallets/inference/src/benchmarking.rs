@@ -112,8 +112,20 @@ fn job<T: Config>(requester: &T::AccountId) -> Result<JobId, BenchmarkError> {
 	job_of::<T>(requester, T::MaxCommittee::get())
 }
 
-/// Submits a job with a committee of `k`; returns its id.
+/// Submits a job with a committee of `k`, drawn at once; returns its id.
 fn job_of<T: Config>(requester: &T::AccountId, k: u32) -> Result<JobId, BenchmarkError> {
+	let id = undrawn::<T>(requester, k)?;
+	let mut job = Jobs::<T>::get(id).ok_or("job")?;
+	if job.phase == Phase::Draw {
+		Due::<T>::remove(job.due, id);
+		let _ = Inference::<T>::draw(id, &mut job, frame_system::Pallet::<T>::block_number());
+		Jobs::<T>::insert(id, job);
+	}
+	Ok(id)
+}
+
+/// Submits a job with a committee of `k`, not drawn yet when `DrawDelay` is not 0; its id.
+fn undrawn<T: Config>(requester: &T::AccountId, k: u32) -> Result<JobId, BenchmarkError> {
 	let (model, inputs) = T::BenchmarkHelper::model_and_inputs();
 	let id = NextJobId::<T>::get();
 	// Set-up jobs are not bound by the block's admission.
@@ -270,6 +282,33 @@ mod benchmarks {
 		_(RawOrigin::Signed(requester), model, inputs, k, BalanceOf::<T>::max_value());
 
 		assert_eq!(NextJobId::<T>::get(), 1);
+		Ok(())
+	}
+
+	/// Drawing the committee of `k` of a job due at this block from `n` executors (what it
+	/// costs does not grow with `n`), each member's open jobs checked.
+	#[benchmark]
+	fn draw(
+		k: Linear<1, { T::MaxCommittee::get() }>,
+		n: Linear<{ T::MaxCommittee::get() }, { T::MaxExecutors::get() }>,
+	) -> Result<(), BenchmarkError> {
+		executors::<T>(n)?;
+		let id = undrawn::<T>(&funded::<T>("requester", 0), k)?;
+		let mut job = Jobs::<T>::get(id).ok_or("job")?;
+		job.phase = Phase::Draw;
+		job.committee = Default::default();
+		job.reveals = Default::default();
+		let now = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			let _ = Inference::<T>::draw(id, &mut job, now);
+			Jobs::<T>::insert(id, job);
+		}
+
+		let job = Jobs::<T>::get(id).ok_or("job")?;
+		assert_eq!(job.phase, Phase::Commit);
+		assert_eq!(job.committee.len() as u32, k);
 		Ok(())
 	}
 

@@ -7,10 +7,11 @@
 //! [`Pallet::key_proof_payload`]), so that no one can register a key another node runs and
 //! have that node vote for them. Keys are unique among executors ([`ExecutorOfKey`]).
 //!
-//! Committees are drawn from [`Drawable`], the executors that are active and bonded at least
-//! `MinBond`, kept as a dense array (`slot` → account, [`DrawableCount`] entries): drawing `k`
-//! members reads `k + 1` entries whatever the number of executors, and entering or leaving the
-//! draw moves at most one other entry (the last takes the leaver's slot).
+//! Committees are drawn ([`crate::draw`]) from [`Drawable`], the executors that are active and
+//! bonded at least `MinBond`, kept as a dense array (`slot` → account, [`DrawableCount`]
+//! entries): drawing `k` members reads `k + 1` entries whatever the number of executors, and
+//! entering or leaving the draw moves at most one other entry (the last takes the leaver's
+//! slot).
 //!
 //! Unbonded funds stay held, as [`UnlockChunk`]s, for [`Config::UnbondingPeriod`]: longer than
 //! any job the executor can still be on, so they answer for its votes until the last of its
@@ -26,10 +27,7 @@ use frame_support::{
 	traits::{fungible::MutateHold, tokens::Precision},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use polkadot_sdk::{
-	sp_io::hashing::blake2_256,
-	sp_runtime::traits::{Saturating, Zero},
-};
+use polkadot_sdk::sp_runtime::traits::{Saturating, Zero};
 use verity_primitives::executor::{ExecutorId, ExecutorSignature};
 
 /// An executor's record in this runtime.
@@ -270,23 +268,6 @@ impl<T: Config> Pallet<T> {
 			Drawable::<T>::remove(last);
 		}
 		DrawableCount::<T>::put(last);
-	}
-
-	/// `size` distinct members drawn from [`Drawable`] with `seed` (deterministic: every node
-	/// draws the same committee), by Floyd's sampling: `size` random numbers and `size + 1`
-	/// reads whatever the number of executors. Fewer when fewer are drawable.
-	pub fn draw_committee(size: u32, seed: &[u8]) -> Vec<T::AccountId> {
-		let n = DrawableCount::<T>::get();
-		let size = size.min(n);
-		let mut slots: Vec<u32> = Vec::with_capacity(size as usize);
-		for (i, j) in (n - size..n).enumerate() {
-			let random = blake2_256(&(seed, i as u32).encode());
-			let mut word = [0u8; 8];
-			word.copy_from_slice(&random[..8]);
-			let pick = (u64::from_le_bytes(word) % (u64::from(j) + 1)) as u32;
-			slots.push(if slots.contains(&pick) { j } else { pick });
-		}
-		slots.into_iter().filter_map(Drawable::<T>::get).collect()
 	}
 
 	/// Registers the genesis executors: bonded like any other.

@@ -5,22 +5,22 @@
 //!
 //! 1. [`Pallet::submit_job`]: the committee size is checked against the chain's minimum
 //!    ([`MinCommittee`]: 3 on `local`) and `MaxCommittee`, the inputs against the model's spec, the block's
-//!    admission bounds are checked (committee seats and declared CPU time), a committee is
-//!    drawn from the executors and each member's open jobs checked (at most
-//!    [`Config::MaxOpenPerExecutor`]: beyond any bound the submission is refused, never failed
-//!    later), and the fee ([`FeeQuote`]: the model's fee + an executor fee per member + a base
+//!    admission bounds are checked (committee seats and declared CPU time: beyond them the
+//!    submission is refused), and the fee ([`FeeQuote`]: the model's fee + an executor fee per member + a base
 //!    fee, the last two times the demand-driven [`FeeMultiplier`]) is held from the requester.
 //!    The job gets a [`JobKey`] bound to its parent block and its content.
-//! 2. Commit phase: each member's off-chain worker runs the job (in the node's sandboxed
+//! 2. Draw, [`Config::DrawDelay`] blocks later (see "Randomness"): a committee of executors
+//!    on fewer than [`Config::MaxOpenPerExecutor`] open jobs each.
+//! 3. Commit phase: each member's off-chain worker runs the job (in the node's sandboxed
 //!    inference workers, under the model's declared limits) and submits
 //!    `blake2_256(result_hash ++ salt ++ executor ++ job key)` with
 //!    [`Pallet::commit_results`] (unsigned, signed with the member's `infr` key over a
 //!    payload bound to the chain's genesis hash, authorized by this pallet: no fee, no nonce).
-//! 3. Reveal phase, once every member committed or the commit window closed:
+//! 4. Reveal phase, once every member committed or the commit window closed:
 //!    [`Pallet::reveal_results`] with the result hash, the salt and, when it fits, the canonical
 //!    outcome. A reveal that does not match its commitment is rejected, counted against the
 //!    member and slashed.
-//! 4. Resolution, once every committed member revealed or the reveal window closed: a quorum
+//! 5. Resolution, once every committed member revealed or the reveal window closed: a quorum
 //!    ([`quorum`]: ⌈2k/3⌉ of a committee of k, so 2 of 3) of equal result hashes decides. Failing that, revealed
 //!    outcomes equal within the model's tolerance count as agreeing. A quorum on a canonical
 //!    error outcome fails the job with that error, whichever agreeing member carried the
@@ -39,6 +39,7 @@
 //! | failed by a quorum on an error outcome | — | executor fee | base fee | the model fee and the executor fees of members who did not agree |
 //! | failed by a quorum on a resource failure (`Timeout`, `OutOfMemory`, `WorkerCrashed`) | — | resource-failure fee | base fee | the model fee, the executor fees of members who did not agree, and the rest of the agreeing members' executor fees |
 //! | failed: not enough commits, or no quorum | — | — | — | everything but the hook's fees |
+//! | failed: no committee could be drawn | — | — | — | everything but the upkeep fee |
 //!
 //! In every outcome the fee collector also takes the job's **upkeep fee** (the work the job
 //! certainly gives `on_initialize`: visiting its three deadline entries and pruning it) and one
@@ -82,11 +83,11 @@
 //!
 //! ## Randomness
 //!
-//! Committees are drawn from `blake2_256(parent block hash ++ job id)` by Floyd's sampling over
-//! the drawable executors. The requester and the author of the block that includes
-//! `submit_job` know the parent hash, so they can predict (and by choosing when to send, or
-//! which transactions to include, influence) committees; `docs/economics.md` says what that
-//! buys.
+//! A committee is drawn [`Config::DrawDelay`] blocks after its job's submission, from a beacon
+//! that the executors' revealed salts feed (RANDAO style) and the job's key: the requester
+//! cannot know it when it submits, and the author of one block can only choose which of the
+//! reveals it has to include. See [`draw`](crate::draw) for the scheme and its limits, and
+//! `docs/economics.md` for what grinding costs and buys.
 //!
 //! ## Deadlines
 //!
@@ -105,6 +106,7 @@
 
 extern crate alloc;
 
+pub use draw::DRAW_ATTEMPTS;
 pub use executors::RecordOf;
 pub use pallet::*;
 use polkadot_sdk::{frame_support, frame_system};
@@ -113,6 +115,9 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod draw;
+#[cfg(test)]
+mod draw_tests;
 pub mod executors;
 pub mod migrations;
 #[cfg(test)]
@@ -254,7 +259,10 @@ pub mod pallet {
 		pub key: JobKey,
 		pub requester: T::AccountId,
 		pub model: JobModel<T::AccountId>,
+		/// The members, once drawn (empty in [`Phase::Draw`]).
 		pub committee: BoundedVec<T::AccountId, T::MaxCommittee>,
+		/// One per seat from submission (so their number is the committee size the job asked
+		/// for), `None` until its member commits.
 		pub commits: BoundedVec<Option<Commitment>, T::MaxCommittee>,
 		pub reveals: BoundedVec<RevealSlot<T::MaxOutputBytes>, T::MaxCommittee>,
 		pub fee: FeeQuote<BalanceOf<T>>,
@@ -379,7 +387,14 @@ pub mod pallet {
 		/// next block. Must fit the heaviest single entry (a resolution by `MaxCommittee`).
 		#[pallet::constant]
 		type MaxHookWeight: Get<Weight>;
-		/// Blocks members have to commit.
+		/// Blocks between a job's submission and the drawing of its committee, from the beacon
+		/// that the reveals of those blocks feed (see the crate docs, "Randomness"). At 2, no
+		/// reveal that feeds the draw was on chain or, mostly, even sent when the job was
+		/// submitted. 0 draws at submission, from the beacon as it stands: predictable by the
+		/// requester, for tests and single-executor chains only.
+		#[pallet::constant]
+		type DrawDelay: Get<BlockNumberFor<Self>>;
+		/// Blocks members have to commit, from the draw.
 		#[pallet::constant]
 		type CommitWindow: Get<BlockNumberFor<Self>>;
 		/// Blocks members have to reveal.
@@ -442,6 +457,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextJobId<T> = StorageValue<_, JobId, ValueQuery>;
 
+	/// The randomness committees are drawn from: every block whose reveals brought
+	/// [`Entropy`] hashes it into the beacon at its successor's `on_initialize`.
+	#[pallet::storage]
+	pub type Beacon<T> = StorageValue<_, [u8; 32], ValueQuery>;
+
+	/// The XOR of what this block's accepted reveals contribute, `blake2_256(("verity/entropy",
+	/// salt, executor, job key))` each: independent of their order, so a block's author can
+	/// choose only which reveals to include, not how they mix.
+	#[pallet::storage]
+	pub type Entropy<T> = StorageValue<_, [u8; 32], ValueQuery>;
+
 	/// What the jobs submitted in a block ask of the executors, for that block (older entries
 	/// are stale).
 	#[pallet::storage]
@@ -474,8 +500,8 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type JobDeposits<T: Config> = StorageMap<_, Twox64Concat, JobId, BalanceOf<T>>;
 
-	/// The jobs due at each block (at most three entries per job: commit deadline, reveal
-	/// deadline, pruning; each removed when `on_initialize` reaches it).
+	/// The jobs due at each block (at most four entries per job: its draw, commit deadline,
+	/// reveal deadline, pruning; each removed when `on_initialize` reaches it).
 	#[pallet::storage]
 	pub type Due<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, ()>;
@@ -526,10 +552,17 @@ pub mod pallet {
 			key: JobKey,
 			model: ModelId,
 			requester: T::AccountId,
-			committee: Vec<T::AccountId>,
 			fee: BalanceOf<T>,
 			/// The storage deposit held until the job is pruned.
 			deposit: BalanceOf<T>,
+			/// The block whose `on_initialize` draws the committee ([`Event::CommitteeDrawn`]).
+			draw_at: BlockNumberFor<T>,
+		},
+		/// The job's committee was drawn; its members commit by block `due`.
+		CommitteeDrawn {
+			job: JobId,
+			committee: Vec<T::AccountId>,
+			due: BlockNumberFor<T>,
 		},
 		/// A member committed.
 		Committed {
@@ -646,8 +679,7 @@ pub mod pallet {
 		/// There are fewer executors than the committee size.
 		NotEnoughExecutors,
 		/// This block admitted as many jobs as the executors can serve in time (committee
-		/// seats, or declared CPU time), or a member of the committee drawn is behind on the
-		/// votes of `MaxOpenPerExecutor` open jobs: submit again in a later block. The fee
+		/// seats, or declared CPU time): submit again in a later block. The fee
 		/// multiplier rises while blocks are this full; `feeEstimate` quotes the current fee.
 		ChainBusy,
 		/// The fee is above `max_fee`.
@@ -690,9 +722,12 @@ pub mod pallet {
 
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::update_fee_multiplier(now);
-			// The whitelisted multiplier: read here, and written here or by no one.
+			// Before any draw of this block: the previous block's reveals feed it.
+			Self::mix_beacon();
+			// The whitelisted multiplier: read here, and written here or by no one; the
+			// entropy, read and removed, and the beacon, read and written.
 			T::DbWeight::get()
-				.reads_writes(1, 1)
+				.reads_writes(3, 3)
 				.saturating_add(Self::handle_due(now, T::MaxHookWeight::get()))
 		}
 
@@ -716,6 +751,14 @@ pub mod pallet {
 			assert!(
 				heaviest.all_lte(T::MaxHookWeight::get()),
 				"MaxHookWeight fits a resolution by MaxCommittee"
+			);
+			let draw = Pallet::<T>::entry_weight()
+				.saturating_add(Pallet::<T>::draw_weight(T::MaxCommittee::get()))
+				.saturating_add(T::WeightInfo::on_initialize(0))
+				.saturating_add(T::DbWeight::get().writes(1));
+			assert!(
+				draw.all_lte(T::MaxHookWeight::get()),
+				"MaxHookWeight fits a draw of MaxCommittee"
 			);
 			assert!(
 				T::ResourceFailureFee::get() <= T::ExecutorFee::get(),
@@ -746,20 +789,24 @@ pub mod pallet {
 		/// ([`Pallet::job_deposit`], outside `max_fee`) until the job is pruned.
 		///
 		/// Each block admits jobs up to [`Config::MaxSeatsPerBlock`] committee seats and
-		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time, and a member of the committee
-		/// drawn is on at most [`Config::MaxOpenPerExecutor`] open jobs, so that every job the
-		/// chain accepts can be served in time; past that, submissions are refused with
+		/// [`Config::MaxCpuMillisPerBlock`] of declared CPU time, so that every job the chain
+		/// accepts can be served in time; past that, submissions are refused with
 		/// [`Error::ChainBusy`], charged only what checking them cost (submit again in a later
 		/// block).
+		///
+		/// The committee is drawn [`Config::DrawDelay`] blocks later ([`Event::CommitteeDrawn`]),
+		/// from executors on fewer than [`Config::MaxOpenPerExecutor`] open jobs; if none can be
+		/// drawn then, the job fails with [`FailureReason::NoCommittee`] and everything but its
+		/// upkeep fee comes back.
 		///
 		/// Errors: [`Error::ModelNotFound`], [`Error::ModelNotRunnable`],
 		/// [`Error::InvalidInputs`], [`Error::InputsTooLarge`], [`Error::InvalidCommitteeSize`],
 		/// [`Error::NotEnoughExecutors`], [`Error::ChainBusy`], [`Error::FeeAboveMax`],
 		/// [`Error::CannotPayFee`].
 		///
-		/// Events: [`Event::JobSubmitted`].
+		/// Events: [`Event::JobSubmitted`] ([`Event::CommitteeDrawn`] too when `DrawDelay` is 0).
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit_job(*committee_size, T::MaxExecutors::get()))]
+		#[pallet::weight(Pallet::<T>::submission_weight(*committee_size))]
 		pub fn submit_job(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -801,16 +848,13 @@ pub mod pallet {
 
 			let job_id = NextJobId::<T>::get();
 			let parent = frame_system::Pallet::<T>::parent_hash();
-			let committee = Self::draw_committee(committee_size, &(parent, job_id).encode());
-			// From here a refusal has also read the members' draw slots and records (an admitted
-			// job reads and writes them anyway) and, at most, the requester's holds.
-			let drawn = Self::refused_submission_weight()
-				.saturating_add(T::DbWeight::get().reads(2 * u64::from(committee_size) + 1));
-			let refused = |error| refused_at(drawn, error);
-			let behind = |member: &T::AccountId| {
-				Stats::<T>::get(member).open() >= T::MaxOpenPerExecutor::get()
+			// From here a refusal has also read, at most, the requester's holds.
+			let refused = |error| {
+				refused_at(
+					Self::refused_submission_weight().saturating_add(T::DbWeight::get().reads(1)),
+					error,
+				)
 			};
-			ensure!(!committee.iter().any(behind), refused(Error::<T>::ChainBusy));
 			let fee = Self::quote(runnable.fee, committee_size);
 			ensure!(fee.total <= max_fee, refused(Error::<T>::FeeAboveMax));
 			T::Currency::hold(&HoldReason::JobFee.into(), &requester, fee.total)
@@ -823,7 +867,8 @@ pub mod pallet {
 			}
 			Load::<T>::put((now, load));
 			// Another fork has another parent at this height, or another job of this number:
-			// either way another key.
+			// either way another key. The committee is not part of it: it is drawn later, and
+			// the key names what is computed, which does not depend on who computes it.
 			let key = blake2_256(
 				&(
 					b"verity/job",
@@ -833,57 +878,51 @@ pub mod pallet {
 					model,
 					blake2_256(&encoded),
 					runnable.output_decimals,
-					&committee,
+					committee_size,
 				)
 					.encode(),
 			);
-			for member in &committee {
-				Stats::<T>::mutate(member, |s| s.assigned.saturating_inc());
-				PendingByExecutor::<T>::insert(member, job_id, ());
-			}
 			JobsByRequester::<T>::insert(&requester, job_id, ());
 			JobInputs::<T>::insert(job_id, encoded);
 			NextJobId::<T>::put(job_id.saturating_add(1));
-			let due = Self::schedule(now.saturating_add(T::CommitWindow::get()), job_id);
-			let k = committee.len();
-			Jobs::<T>::insert(
-				job_id,
-				Job {
-					key,
-					requester: requester.clone(),
-					model: JobModel {
-						id: model,
-						owner: runnable.owner,
-						output_decimals: runnable.output_decimals,
-						tolerance: runnable.tolerance,
-						limits: runnable.limits,
-					},
-					committee: committee
-						.clone()
-						.try_into()
-						.map_err(|_| Error::<T>::InvalidCommitteeSize)?,
-					commits: vec![None; k]
-						.try_into()
-						.map_err(|_| Error::<T>::InvalidCommitteeSize)?,
-					reveals: vec![RevealSlot::Pending; k]
-						.try_into()
-						.map_err(|_| Error::<T>::InvalidCommitteeSize)?,
-					fee,
-					phase: Phase::Commit,
-					due,
-					submitted_at: now,
-					result: None,
+			let draw_at = now.saturating_add(T::DrawDelay::get());
+			let mut job = Job {
+				key,
+				requester: requester.clone(),
+				model: JobModel {
+					id: model,
+					owner: runnable.owner,
+					output_decimals: runnable.output_decimals,
+					tolerance: runnable.tolerance,
+					limits: runnable.limits,
 				},
-			);
+				committee: Default::default(),
+				commits: vec![None; committee_size as usize]
+					.try_into()
+					.map_err(|_| Error::<T>::InvalidCommitteeSize)?,
+				reveals: Default::default(),
+				fee,
+				phase: Phase::Draw,
+				due: draw_at,
+				submitted_at: now,
+				result: None,
+			};
 			Self::deposit_event(Event::JobSubmitted {
 				job: job_id,
 				key,
 				model,
 				requester,
-				committee,
 				fee: fee.total,
 				deposit,
+				draw_at,
 			});
+			if draw_at == now {
+				// Charged its worst case (`submission_weight`).
+				let _ = Self::draw(job_id, &mut job, now);
+			} else {
+				Self::schedule(draw_at, job_id);
+			}
+			Jobs::<T>::insert(job_id, job);
 			Ok(().into())
 		}
 
@@ -994,8 +1033,8 @@ pub mod pallet {
 			let _ = (signer, sent_at, signature);
 			let now = frame_system::Pallet::<T>::block_number();
 			let items = reveals.len() as u32;
-			// Items applied, and the resolutions they set off.
-			let (mut applied, mut resolutions) = (0u32, Weight::zero());
+			// Items applied, the resolutions they set off, and what they bring the beacon.
+			let (mut applied, mut resolutions, mut entropy) = (0u32, Weight::zero(), [0u8; 32]);
 			for item in reveals {
 				let job_id = item.job;
 				// Stale items are skipped (see `commit_results`).
@@ -1017,6 +1056,9 @@ pub mod pallet {
 					.as_ref()
 					.is_none_or(|outcome| blake2_256(outcome) == item.result_hash);
 				if expected == commitment && outcome_matches {
+					let share =
+						blake2_256(&(b"verity/entropy", item.salt, &executor, job.key).encode());
+					entropy.iter_mut().zip(share).for_each(|(e, s)| *e ^= s);
 					job.reveals[index] = RevealSlot::Revealed(Reveal {
 						result_hash: item.result_hash,
 						outcome: item.outcome,
@@ -1044,6 +1086,10 @@ pub mod pallet {
 					resolutions.saturating_accrue(Self::resolve(job_id, &mut job, now));
 				}
 				Jobs::<T>::insert(job_id, job);
+			}
+			if entropy != [0u8; 32] {
+				Entropy::<T>::mutate(|e| e.iter_mut().zip(entropy).for_each(|(e, s)| *e ^= s));
+				resolutions.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
 			}
 			// Charged as if every item resolved a committee of `max_committee`; refunded to what
 			// happened.
@@ -1192,7 +1238,7 @@ pub mod pallet {
 			let base_fee = multiplier.saturating_mul_int(T::BaseFee::get());
 			let resource_fee =
 				multiplier.saturating_mul_int(T::ResourceFailureFee::get()).min(executor_fee);
-			let upkeep_fee = T::WeightToFee::weight_to_fee(&Self::upkeep_weight());
+			let upkeep_fee = T::WeightToFee::weight_to_fee(&Self::upkeep_weight(committee_size));
 			let deadline_fee =
 				T::WeightToFee::weight_to_fee(&Self::deadline_weight(committee_size));
 			let deadline_held = deadline_fee.saturating_mul(2u32.into());
@@ -1213,12 +1259,40 @@ pub mod pallet {
 			}
 		}
 
-		/// What `on_initialize` certainly does for every job: visit its three deadline entries
-		/// (commit, reveal, pruning) and prune it.
-		pub fn upkeep_weight() -> Weight {
-			Self::entry_weight()
+		/// What `on_initialize` certainly does for a job of a committee of `k`: visit its
+		/// deadline entries (commit, reveal, pruning) and prune it, and, when the draw is
+		/// delayed, visit its draw entry and draw its committee.
+		pub fn upkeep_weight(k: u32) -> Weight {
+			let upkeep = Self::entry_weight()
 				.saturating_mul(2)
-				.saturating_add(T::WeightInfo::prune(1).saturating_sub(T::WeightInfo::prune(0)))
+				.saturating_add(T::WeightInfo::prune(1).saturating_sub(T::WeightInfo::prune(0)));
+			if T::DrawDelay::get().is_zero() {
+				upkeep
+			} else {
+				upkeep.saturating_add(Self::entry_weight()).saturating_add(Self::draw_weight(k))
+			}
+		}
+
+		/// The weight of `submit_job` for a committee of `k`: the benchmarked submission, and
+		/// the draw when it happens there (`DrawDelay` 0).
+		pub fn submission_weight(k: u32) -> Weight {
+			let weight = T::WeightInfo::submit_job(k, T::MaxExecutors::get());
+			if T::DrawDelay::get().is_zero() {
+				weight.saturating_add(Self::draw_weight(k))
+			} else {
+				weight
+			}
+		}
+
+		/// The most drawing a committee of `k` weighs: the benchmarked draw, the reads of the
+		/// attempts after the first ([`DRAW_ATTEMPTS`]: a draw slot and a record per member and
+		/// the draw's size), and, when no attempt gives a committee, failing the job (bounded
+		/// by resolving a job of one).
+		pub fn draw_weight(k: u32) -> Weight {
+			let retries = u64::from(DRAW_ATTEMPTS - 1) * (2 * u64::from(k) + 1);
+			T::WeightInfo::draw(k, T::MaxExecutors::get())
+				.saturating_add(T::DbWeight::get().reads(retries))
+				.saturating_add(T::WeightInfo::resolve(1))
 		}
 
 		/// The block's load with a job of `seats` and `cpu_millis` added, if it stays within
@@ -1320,7 +1394,7 @@ pub mod pallet {
 			for (id, job) in Jobs::<T>::iter() {
 				let (fees, deposits) = owed.entry(job.requester.clone()).or_default();
 				deposits.saturating_accrue(JobDeposits::<T>::get(id).unwrap_or_default());
-				if matches!(job.phase, Phase::Commit | Phase::Reveal) {
+				if matches!(job.phase, Phase::Draw | Phase::Commit | Phase::Reveal) {
 					fees.saturating_accrue(job.fee.total);
 					ensure!(Due::<T>::contains_key(job.due, id), "an open job has no deadline");
 				}
@@ -1408,7 +1482,7 @@ pub mod pallet {
 		}
 
 		/// Makes `job` due at `at`; returns `at`.
-		fn schedule(at: BlockNumberFor<T>, job: JobId) -> BlockNumberFor<T> {
+		pub(crate) fn schedule(at: BlockNumberFor<T>, job: JobId) -> BlockNumberFor<T> {
 			Due::<T>::insert(at, job, ());
 			at
 		}
@@ -1455,11 +1529,13 @@ pub mod pallet {
 		}
 
 		/// The most a reveal batch of `items` can weigh whose jobs' committees are at most
-		/// `max_committee`: every item resolving its job.
+		/// `max_committee`: every item resolving its job, and the batch's entropy added to the
+		/// block's.
 		pub fn reveal_weight(items: u32, max_committee: u32) -> Weight {
 			let k = max_committee.min(T::MaxCommittee::get());
 			T::WeightInfo::reveal_results(items)
 				.saturating_add(Pallet::<T>::resolution_weight(k).saturating_mul(items.into()))
+				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 		}
 
 		/// What `on_initialize` spends on every entry it reaches: finding it, reading its job,
@@ -1600,6 +1676,19 @@ pub mod pallet {
 					return false;
 				}
 				let job = Jobs::<T>::get(job_id).filter(|job| job.due == block);
+				let job = match job {
+					Some(mut job) if job.phase == Phase::Draw => {
+						// Room for the worst case; charged what it did.
+						if !meter.can_consume(Self::draw_weight(job.commits.len() as u32)) {
+							return false;
+						}
+						Due::<T>::remove(block, job_id);
+						meter.consume(Self::draw(job_id, &mut job, now));
+						Jobs::<T>::insert(job_id, job);
+						continue;
+					},
+					other => other,
+				};
 				let work = match &job {
 					// Moved on early: nothing left to do.
 					None => Weight::zero(),
@@ -1626,6 +1715,10 @@ pub mod pallet {
 		/// pruned.
 		fn advance(job_id: JobId, mut job: Job<T>, now: BlockNumberFor<T>) {
 			match job.phase {
+				Phase::Draw => {
+					let _ = Self::draw(job_id, &mut job, now);
+					Jobs::<T>::insert(job_id, job);
+				},
 				Phase::Commit => {
 					Self::take_deadline_fee(&mut job);
 					let committed = job.commits.iter().filter(|c| c.is_some()).count() as u32;
@@ -1771,7 +1864,7 @@ pub mod pallet {
 
 		/// Fails a job, settling it: `agreeing` is the quorum on an error outcome (empty when
 		/// there is none). Returns the weight of its slashes and rewards.
-		fn fail(
+		pub(crate) fn fail(
 			job_id: JobId,
 			job: &mut Job<T>,
 			reason: FailureReason,
@@ -1806,8 +1899,9 @@ pub mod pallet {
 			settlement: Settlement,
 		) -> Weight {
 			let fee = job.fee;
-			// `agreeing` are members of the committee: never more of them than members.
-			let others = (job.committee.len().saturating_sub(agreeing.len())) as u32;
+			// `agreeing` are members of the committee: never more of them than seats (one
+			// commit slot each, drawn or not).
+			let others = (job.commits.len().saturating_sub(agreeing.len())) as u32;
 			let mut refund = fee.executor_fee.saturating_mul(others.into());
 			let member_fee = match settlement {
 				Settlement::ResourceFailure => {

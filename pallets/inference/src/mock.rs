@@ -187,6 +187,8 @@ parameter_types! {
 	pub storage MaxSeatsPerBlock: u32 = 64;
 	pub storage MaxCpuMillisPerBlock: u64 = 100_000;
 	pub storage MaxOpenPerExecutor: u32 = 10_000;
+	/// 0: committees are drawn at submission; the draw tests delay it.
+	pub storage DrawDelay: u64 = 0;
 	pub MaxFeeMultiplier: polkadot_sdk::sp_runtime::FixedU128 =
 		polkadot_sdk::sp_runtime::FixedU128::from_u32(4);
 	pub const FeeCollector: AccountId = 99;
@@ -251,6 +253,7 @@ impl pallet_inference::Config for Test {
 	type MaxOutputBytes = polkadot_sdk::frame_support::traits::ConstU32<256>;
 	type MaxBatch = polkadot_sdk::frame_support::traits::ConstU32<8>;
 	type MaxHookWeight = MaxHookWeight;
+	type DrawDelay = DrawDelay;
 	type CommitWindow = polkadot_sdk::frame_support::traits::ConstU64<3>;
 	type RevealWindow = polkadot_sdk::frame_support::traits::ConstU64<3>;
 	type RetentionPeriod = polkadot_sdk::frame_support::traits::ConstU64<10>;

@@ -40,6 +40,10 @@ pub enum Phase {
 	Completed,
 	/// The job failed (see [`FailureReason`]).
 	Failed,
+	/// Submitted, waiting for its committee: drawn at the job's `due` block from the beacon
+	/// the reveals in between feed (see the crate docs, "Randomness"). Last, so that the
+	/// other phases keep their encoding.
+	Draw,
 }
 
 /// Why a job failed.
@@ -66,6 +70,10 @@ pub enum FailureReason {
 	NotEnoughCommits,
 	/// No result reached the quorum, by hash or within the model's tolerance.
 	NoQuorum,
+	/// No committee could be drawn when the job was due to be drawn: fewer drawable executors
+	/// than its seats, or every committee tried had a member behind on `MaxOpenPerExecutor`
+	/// open jobs. Everything but the upkeep fee comes back.
+	NoCommittee,
 }
 
 /// What the requester pays, fixed at submission.
