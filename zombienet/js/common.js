@@ -26,8 +26,9 @@ function fixture(name) {
 async function waitForDraw(api, id, seconds = 60) {
 	const deadline = Date.now() + seconds * 1000;
 	for (;;) {
-		const view = (await api.call.inferenceApi.job(id)).unwrap();
-		if (view.phase.toString() !== "Draw") return view.committee.map((m) => m.toString());
+		// None until the node's best block has the job.
+		const view = await api.call.inferenceApi.job(id);
+		if (view.isSome && view.unwrap().phase.toString() !== "Draw") return view.unwrap().committee.map((m) => m.toString());
 		check(Date.now() < deadline, `job ${id} had no committee within ${seconds} s`);
 		await sleep(500);
 	}

@@ -42,7 +42,8 @@
 //! | failed: no committee could be drawn | — | — | — | everything but the upkeep fee |
 //!
 //! In every outcome the fee collector also takes the job's **upkeep fee** (the work the job
-//! certainly gives `on_initialize`: visiting its three deadline entries and pruning it) and one
+//! certainly gives `on_initialize`: drawing its committee, visiting its deadline entries and
+//! pruning it) and one
 //! **deadline fee** for each deadline at which `on_initialize` moved the job on (opening its
 //! reveal phase, failing it, or resolving it: at most two); both are priced as the runtime
 //! prices transaction weight ([`Config::WeightToFee`]), and two deadline fees are held at
@@ -91,9 +92,10 @@
 //!
 //! ## Deadlines
 //!
-//! Every job is due at a block: at the end of its commit window, then of its reveal window, and
-//! once finished, after [`Config::RetentionPeriod`], to be pruned. `on_initialize` handles the
-//! jobs due: it moves them to the reveal phase, resolves them, or prunes them. A job that moved
+//! Every job is due at a block: to be drawn, then at the end of its commit window, then of its
+//! reveal window, and once finished, after [`Config::RetentionPeriod`], to be pruned.
+//! `on_initialize` handles the jobs due: it draws their committees, moves them to the reveal
+//! phase, resolves them, or prunes them. A job that moved
 //! on early (its committee committed or revealed in time) leaves an entry behind, skipped at the
 //! cost of one read and one removal. Each entry is charged for what it did (see the weights), up
 //! to [`Config::MaxHookWeight`] a block; entries beyond that wait for the next block, oldest

@@ -100,7 +100,7 @@ pub struct FeeQuote<Balance> {
 	/// failure (never more than `executor_fee`).
 	pub resource_fee: Balance,
 	/// The work the job certainly gives `on_initialize`, priced as transaction weight is: its
-	/// three deadline entries and its pruning. To the fee collector when the job is settled,
+	/// draw, its deadline entries and its pruning. To the fee collector when the job is settled,
 	/// whatever its outcome.
 	pub upkeep_fee: Balance,
 	/// The work of moving the job on at one deadline (opening its reveal phase, failing or
