@@ -125,6 +125,9 @@ async function main() {
 		const result = await done;
 		unsubscribeEvents.forEach((u) => u());
 		console.log(`result hash ${result.resultHash.toHex()}`);
+		const view = (await api.call.inferenceApi.job(job)).unwrap();
+		if (view.isFinal.isTrue) console.log("final");
+		else if (view.challengeUntil.isSome) console.log(`provisional: anyone may challenge it (inference.challenge) until block ${view.challengeUntil.unwrap().toString()}, then it is final`);
 		if (result.output.isSome) {
 			const outcome = api.createType("VerityOutcome", result.output.unwrap());
 			for (const t of outcome.asSuccess) {

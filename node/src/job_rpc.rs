@@ -103,6 +103,9 @@ fn job_json(job: JobInfo<AccountId, Balance, BlockNumber>, decimals: u8) -> Valu
 			FailureReason::Resources(code) => json!({ "resources": format!("{code:?}") }),
 			other => json!(format!("{other:?}")),
 		}),
+		"isFinal": job.is_final,
+		"challengeUntil": job.challenge_until,
+		"firstCommittee": job.first_committee.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
 	})
 }
 

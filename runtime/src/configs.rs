@@ -205,6 +205,15 @@ parameter_types! {
 	/// bond (0.1 VRT, ten times the executor fee at its base): an executor that misses more
 	/// than one job in eleven loses more than it earns.
 	pub const MissSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_parts(100_000);
+	/// A result a challenged job's larger committee found wrong costs half the minimum bond
+	/// (500 VRT): a first committee of 3 needs two such members to pass off a false result, so
+	/// a challenged lie costs 1,000 VRT against a job's executor fees of 0.02 VRT.
+	pub const WrongResultSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
+	/// A first committee's result can be challenged for 20 blocks (a minute); it is final then.
+	pub const ChallengeWindow: BlockNumber = 20;
+	/// A challenger holds 20 VRT until the larger committee decides: enough to pay a committee of
+	/// 16 at the highest fee multiplier when the challenge confirms the result.
+	pub const ChallengeBond: Balance = 20 * crate::UNIT;
 	/// A fifth of what a job's offenders lose goes to the members who were right.
 	pub const SlashRewardShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(20);
 	/// The account that receives slashed funds (no one holds its key; root spends from it).
@@ -230,6 +239,7 @@ impl pallet_inference::Config for Runtime {
 	type MaxUnlockingChunks = ConstU32<16>;
 	type BadRevealSlash = BadRevealSlash;
 	type MissSlash = MissSlash;
+	type WrongResultSlash = WrongResultSlash;
 	type SlashRewardShare = SlashRewardShare;
 	type Treasury = VerityTreasury;
 	type ExecutorFee = ExecutorFee;
@@ -257,6 +267,8 @@ impl pallet_inference::Config for Runtime {
 	type DrawDelay = DrawDelay;
 	type CommitWindow = CommitWindow;
 	type RevealWindow = RevealWindow;
+	type ChallengeWindow = ChallengeWindow;
+	type ChallengeBond = ChallengeBond;
 	type RetentionPeriod = JobRetention;
 	type UnsignedPriority = InferenceUnsignedPriority;
 	type OnJobCompleted = ();

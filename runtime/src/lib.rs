@@ -76,7 +76,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -167,6 +167,7 @@ type Migrations = (
 	pallet_inference::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_inference::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_inference::migrations::v4::MigrateV3ToV4<Runtime>,
+	pallet_inference::migrations::v5::MigrateV4ToV5<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

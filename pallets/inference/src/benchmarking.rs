@@ -546,6 +546,34 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// Challenging a job its first committee of `k` decided: the first round moved aside for a
+	/// second committee of `2k + 1`, the bond held, the second round's upkeep paid (and, when
+	/// `DrawDelay` is 0, the second committee drawn).
+	#[benchmark]
+	fn challenge(k: Linear<1, { T::MaxCommittee::get() / 2 }>) -> Result<(), BenchmarkError> {
+		let k2 = Inference::<T>::escalation_size(k);
+		executors::<T>(k + k2)?;
+		let id = job_of::<T>(&funded::<T>("requester", 0), k)?;
+		reveal_all_but::<T>(id, None);
+		let mut job = Jobs::<T>::get(id).ok_or("job")?;
+		job.model.tolerance = 1;
+		let now = frame_system::Pallet::<T>::block_number();
+		let _ = Inference::<T>::resolve(id, &mut job, now);
+		let until = now + 10u32.into();
+		Challengeable::<T>::insert(id, until);
+		job.due = until;
+		Due::<T>::insert(until, id, ());
+		Jobs::<T>::insert(id, job);
+		let challenger = funded::<T>("challenger", 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challenger), id);
+
+		assert!(Escalations::<T>::contains_key(id));
+		assert!(!Challengeable::<T>::contains_key(id));
+		Ok(())
+	}
+
 	/// One member slashed (its bond falling below `MinBond`, so that it leaves the draw and
 	/// another executor moves into its slot) and one member rewarded from the treasury: the
 	/// most settlement spends on a member beyond paying it.

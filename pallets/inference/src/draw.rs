@@ -58,20 +58,28 @@ impl<T: Config> Pallet<T> {
 	/// The weight it took (at most [`Pallet::draw_weight`]).
 	pub(crate) fn draw(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
 		let seats = job.commits.len() as u32;
+		// A challenged job's second committee is drawn without the first's members: `k1` more
+		// are drawn, and those of the first left out.
+		let escalation = Escalations::<T>::get(job_id);
+		let first = escalation.as_ref().map_or(&[][..], |e| &e.committee[..]);
+		let size = seats.saturating_add(first.len() as u32);
 		let beacon = Beacon::<T>::get();
 		let behind =
 			|member: &T::AccountId| Stats::<T>::get(member).open() >= T::MaxOpenPerExecutor::get();
 		let mut attempts = 0u64;
 		let committee = (0..DRAW_ATTEMPTS)
-			.take_while(|_| DrawableCount::<T>::get() >= seats)
+			.take_while(|_| DrawableCount::<T>::get() >= size)
 			.map(|attempt| {
 				attempts += 1;
-				Self::draw_committee(seats, &Self::draw_seed(&beacon, &job.key, attempt))
+				let seed = Self::draw_seed(&beacon, &job.key, attempt);
+				let drawn = Self::draw_committee(size, &seed);
+				Self::without(drawn, first, seats, &seed)
 			})
 			.find(|committee| committee.len() as u32 == seats && !committee.iter().any(behind));
-		let weight = T::WeightInfo::draw(seats, T::MaxExecutors::get()).saturating_add(
+		let weight = T::WeightInfo::draw(size, T::MaxExecutors::get()).saturating_add(
 			T::DbWeight::get()
-				.reads(attempts.saturating_sub(1).saturating_mul(2 * u64::from(seats) + 1)),
+				.reads(attempts.saturating_sub(1).saturating_mul(2 * u64::from(size) + 1))
+				.saturating_add(T::DbWeight::get().reads(1)),
 		);
 		// As many members as seats, so within `MaxCommittee`.
 		let bounded = committee.map(|c| {
@@ -83,7 +91,15 @@ impl<T: Config> Pallet<T> {
 		});
 		let Some((Ok(members), Ok(reveals), committee)) = bounded else {
 			// Settling a job with no committee does less than resolving a job of one.
-			let _ = Self::fail(job_id, job, FailureReason::NoCommittee, &[], now);
+			match escalation {
+				Some(escalation) => {
+					Escalations::<T>::remove(job_id);
+					let _ = Self::abandon_escalation(job_id, job, escalation, now);
+				},
+				None => {
+					let _ = Self::fail(job_id, job, FailureReason::NoCommittee, &[], now);
+				},
+			}
 			return weight.saturating_add(T::WeightInfo::resolve(1));
 		};
 		for member in &committee {
@@ -96,6 +112,25 @@ impl<T: Config> Pallet<T> {
 		job.due = Self::schedule(now.saturating_add(T::CommitWindow::get()), job_id);
 		Self::deposit_event(Event::CommitteeDrawn { job: job_id, committee, due: job.due });
 		weight
+	}
+
+	/// The `seats` of `drawn` that are not in `first`, when there are that many: all of them
+	/// when `first` is empty, otherwise those first in the order of `blake2_256((seed,
+	/// member))`, so that which of them are kept does not depend on where Floyd's sampling put
+	/// them.
+	fn without(
+		mut drawn: Vec<T::AccountId>,
+		first: &[T::AccountId],
+		seats: u32,
+		seed: &[u8; 32],
+	) -> Vec<T::AccountId> {
+		if first.is_empty() {
+			return drawn;
+		}
+		drawn.retain(|member| !first.contains(member));
+		drawn.sort_by_cached_key(|member| blake2_256(&(b"verity/second", seed, member).encode()));
+		drawn.truncate(seats as usize);
+		drawn
 	}
 
 	/// `size` distinct members drawn from [`Drawable`] with `seed` (deterministic: every node

@@ -25,6 +25,11 @@
 //!    outcomes equal within the model's tolerance count as agreeing. A quorum on a canonical
 //!    error outcome fails the job with that error, whichever agreeing member carried the
 //!    outcome's bytes (a member may reveal the hash alone).
+//! 6. The job is settled at once (see "Who is paid"), and its result is provisional for
+//!    [`Config::ChallengeWindow`] blocks: anyone may [`Pallet::challenge`] it, and a committee
+//!    of `2k + 1` without the first's members runs it again and decides for good, slashing
+//!    whoever revealed another result. [`Event::JobFinalized`] says a result is final;
+//!    [`OnJobCompleted`] hears of it then. See [`escalation`](crate::escalation).
 //!
 //! Each member's record ([`ExecutorStats`]) counts every job it was drawn into once it is
 //! settled: agreed, disagreed (another result, or a reveal that did not match its commitment),
@@ -120,6 +125,9 @@ mod benchmarking;
 pub mod draw;
 #[cfg(test)]
 mod draw_tests;
+pub mod escalation;
+#[cfg(test)]
+mod escalation_tests;
 pub mod executors;
 pub mod migrations;
 #[cfg(test)]
@@ -138,7 +146,9 @@ pub mod weights;
 /// The log target of the jobs pallet and its off-chain worker.
 pub const LOG_TARGET: &str = "verity::inference";
 
-/// Called when a job completes, for pallets that act on results.
+/// Called when a job's result is final (its challenge window closed, or the larger committee
+/// of a challenge decided), for pallets that act on results: once per job, and only for a
+/// completed job.
 pub trait OnJobCompleted<AccountId> {
 	/// `outcome` is the SCALE-encoded canonical outcome when it was revealed on chain.
 	fn on_job_completed(
@@ -212,8 +222,9 @@ pub mod pallet {
 	/// and the jobs' upkeep and deadline fees ([`crate::migrations::v2`]); 3 bonded executors in
 	/// a map, with their keys and the draw ([`crate::migrations::v3`]); 4 the executors'
 	/// `slashed` count, and their statistics and open jobs keyed by a cryptographic hash of the
-	/// account ([`crate::migrations::v4`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	/// account ([`crate::migrations::v4`]); 5 the delayed draw, challenges and escalation
+	/// (new values, maps and appended variants only: [`crate::migrations::v5`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -275,6 +286,30 @@ pub mod pallet {
 		pub result: Option<JobResult<T::MaxOutputBytes>>,
 	}
 
+	/// A challenged job's first round, as it was settled, and who challenged it.
+	#[derive(
+		CloneNoBound,
+		PartialEqNoBound,
+		EqNoBound,
+		Encode,
+		Decode,
+		MaxEncodedLen,
+		TypeInfo,
+		DebugNoBound,
+	)]
+	#[scale_info(skip_type_params(T))]
+	pub struct Escalation<T: Config> {
+		pub committee: BoundedVec<T::AccountId, T::MaxCommittee>,
+		pub commits: BoundedVec<Option<Commitment>, T::MaxCommittee>,
+		pub reveals: BoundedVec<RevealSlot<T::MaxOutputBytes>, T::MaxCommittee>,
+		/// [`Phase::Completed`] or [`Phase::Failed`].
+		pub phase: Phase,
+		pub result: Option<JobResult<T::MaxOutputBytes>>,
+		pub challenger: T::AccountId,
+		/// Held from the challenger ([`HoldReason::ChallengeBond`]).
+		pub bond: BalanceOf<T>,
+	}
+
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
@@ -315,6 +350,10 @@ pub mod pallet {
 		/// reveal, since a machine can fail without lying.
 		#[pallet::constant]
 		type MissSlash: Get<Perbill>;
+		/// Slashed, as a share of `MinBond`, from an executor that revealed another result than
+		/// the one a challenged job's larger committee accepted ([`Offence::WrongResult`]).
+		#[pallet::constant]
+		type WrongResultSlash: Get<Perbill>;
 		/// The share of what a job's offenders are slashed that goes, split evenly, to the
 		/// members whose result the quorum accepted; the rest, and all of it when no quorum
 		/// agreed, goes to [`Config::Treasury`].
@@ -402,6 +441,15 @@ pub mod pallet {
 		/// Blocks members have to reveal.
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
+		/// Blocks after a job's first committee decided it during which anyone may challenge
+		/// the result ([`Pallet::challenge`]); the result is final when it closes. 0: results
+		/// are final at once, and nothing can be challenged.
+		#[pallet::constant]
+		type ChallengeWindow: Get<BlockNumberFor<Self>>;
+		/// Held from a challenger until the larger committee decides: it pays that committee's
+		/// members, and goes to the treasury, when the challenge confirms the result.
+		#[pallet::constant]
+		type ChallengeBond: Get<BalanceOf<Self>>;
 		/// Blocks a finished job stays in storage.
 		#[pallet::constant]
 		type RetentionPeriod: Get<BlockNumberFor<Self>>;
@@ -423,6 +471,8 @@ pub mod pallet {
 		/// The storage deposit of a job not yet pruned ([`Config::JobDepositBase`]). Last: the
 		/// variants are encoded by position in holds already stored.
 		JobDeposit,
+		/// A challenger's bond, until the larger committee decides ([`Config::ChallengeBond`]).
+		ChallengeBond,
 	}
 
 	/// Registered executors (at most [`Config::MaxExecutors`]): their keys, bonds and status.
@@ -522,6 +572,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PendingByExecutor<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, ()>;
+
+	/// Decided jobs whose result can still be challenged, and the block whose `on_initialize`
+	/// makes it final ([`Config::ChallengeWindow`]).
+	#[pallet::storage]
+	pub type Challengeable<T: Config> = StorageMap<_, Twox64Concat, JobId, BlockNumberFor<T>>;
+
+	/// Challenged jobs being run again by a larger committee: their first round and their
+	/// challenger, until the larger committee decides.
+	#[pallet::storage]
+	pub type Escalations<T: Config> = StorageMap<_, Twox64Concat, JobId, Escalation<T>>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -657,11 +717,32 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 		},
 		/// A member whose result the quorum accepted was paid `amount` from what `job`'s
-		/// offenders were slashed.
+		/// offenders were slashed (or, after a challenge, the challenger).
 		SlashRewarded {
 			executor: T::AccountId,
 			job: JobId,
 			amount: BalanceOf<T>,
+		},
+		/// `challenger` challenged a job's result, holding `bond`: a committee of
+		/// `committee_size` without the first's members is drawn at `draw_at`.
+		JobChallenged {
+			job: JobId,
+			challenger: T::AccountId,
+			bond: BalanceOf<T>,
+			committee_size: u32,
+			draw_at: BlockNumberFor<T>,
+		},
+		/// A challenge ended: `returned` of the challenger's bond came back to it.
+		ChallengeSettled {
+			job: JobId,
+			challenger: T::AccountId,
+			verdict: ChallengeVerdict,
+			returned: BalanceOf<T>,
+		},
+		/// The job's result (its last [`Event::JobCompleted`] or [`Event::JobFailed`]) is
+		/// final: no challenge can change it. [`OnJobCompleted`] is told now.
+		JobFinalized {
+			job: JobId,
 		},
 	}
 
@@ -714,6 +795,13 @@ pub mod pallet {
 		NothingToWithdraw,
 		/// The executor already has that status.
 		StatusUnchanged,
+		/// The job does not exist, is not decided yet, was challenged already, or its challenge
+		/// window closed (or it failed for too few commits or no committee: nothing was decided).
+		NotChallengeable,
+		/// Too few executors outside the first committee are drawable for a larger committee.
+		CannotEscalate,
+		/// The challenger cannot hold the bond and pay for the second round's upkeep.
+		CannotPayBond,
 	}
 
 	#[pallet::hooks]
@@ -754,13 +842,24 @@ pub mod pallet {
 				heaviest.all_lte(T::MaxHookWeight::get()),
 				"MaxHookWeight fits a resolution by MaxCommittee"
 			);
+			let max = T::MaxCommittee::get();
+			// A second committee is drawn from itself and the first (smaller than it).
 			let draw = Pallet::<T>::entry_weight()
-				.saturating_add(Pallet::<T>::draw_weight(T::MaxCommittee::get()))
+				.saturating_add(Pallet::<T>::draw_weight(max.saturating_mul(2).saturating_sub(1)))
 				.saturating_add(T::WeightInfo::on_initialize(0))
 				.saturating_add(T::DbWeight::get().writes(1));
 			assert!(
 				draw.all_lte(T::MaxHookWeight::get()),
-				"MaxHookWeight fits a draw of MaxCommittee"
+				"MaxHookWeight fits a second committee's draw"
+			);
+			let escalated = Pallet::<T>::entry_weight()
+				.saturating_add(Pallet::<T>::deadline_weight(max))
+				.saturating_add(Pallet::<T>::escalation_extra_weight(max))
+				.saturating_add(T::WeightInfo::on_initialize(0))
+				.saturating_add(T::DbWeight::get().writes(1));
+			assert!(
+				escalated.all_lte(T::MaxHookWeight::get()),
+				"MaxHookWeight fits a second round's resolution by MaxCommittee"
 			);
 			assert!(
 				T::ResourceFailureFee::get() <= T::ExecutorFee::get(),
@@ -781,6 +880,15 @@ pub mod pallet {
 				"unbonded funds answer for the jobs an executor is still on"
 			);
 			assert!(T::MaxUnlockingChunks::get() > 0, "an executor can unbond");
+			assert!(
+				T::UnbondingPeriod::get()
+					> T::ChallengeWindow::get()
+						.saturating_add(T::DrawDelay::get())
+						.saturating_add(T::CommitWindow::get())
+						.saturating_add(T::RevealWindow::get())
+						.saturating_mul(2u32.into()),
+				"a first committee's members are still bonded when a challenge settles"
+			);
 		}
 	}
 
@@ -1082,7 +1190,14 @@ pub mod pallet {
 					.zip(job.reveals.iter())
 					.all(|(commit, reveal)| commit.is_none() || *reveal != RevealSlot::Pending);
 				applied += 1;
-				if all_in {
+				if all_in && Escalations::<T>::contains_key(job_id) {
+					// A challenged job's second round is resolved by `on_initialize`, whose work
+					// the challenger paid for: at the next block.
+					job.due = Self::schedule(now.saturating_add(One::one()), job_id);
+					resolutions.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
+				} else if all_in {
+					// Its `Escalations` read, and the resolution.
+					resolutions.saturating_accrue(T::DbWeight::get().reads(1));
 					resolutions
 						.saturating_accrue(T::WeightInfo::resolve(job.committee.len() as u32));
 					resolutions.saturating_accrue(Self::resolve(job_id, &mut job, now));
@@ -1229,6 +1344,28 @@ pub mod pallet {
 		pub fn leave(origin: OriginFor<T>) -> DispatchResult {
 			Self::do_leave(&ensure_signed(origin)?)
 		}
+
+		/// Challenges the result of `job`, decided by its first committee, while its challenge
+		/// window is open ([`Config::ChallengeWindow`]): holds [`Config::ChallengeBond`] from
+		/// the caller and charges it the second round's upkeep fee; a committee of `2k + 1`
+		/// (at most `MaxCommittee`) without the first's members is drawn `DrawDelay` blocks
+		/// later and runs the job again. Its quorum is final; see [`crate::escalation`] for who
+		/// is paid and slashed.
+		///
+		/// The second committee's seats and CPU time count against the block's admission bounds
+		/// as a new job's would.
+		///
+		/// Errors: [`Error::NotChallengeable`], [`Error::CannotEscalate`], [`Error::ChainBusy`],
+		/// [`Error::CannotPayBond`].
+		///
+		/// Events: [`Event::JobChallenged`] ([`Event::CommitteeDrawn`] too when `DrawDelay` is
+		/// 0).
+		#[pallet::call_index(14)]
+		#[pallet::weight(Pallet::<T>::challenge_weight())]
+		pub fn challenge(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let challenger = ensure_signed(origin)?;
+			Self::do_challenge(challenger, job)
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -1265,14 +1402,27 @@ pub mod pallet {
 		/// deadline entries (commit, reveal, pruning) and prune it, and, when the draw is
 		/// delayed, visit its draw entry and draw its committee.
 		pub fn upkeep_weight(k: u32) -> Weight {
-			let upkeep = Self::entry_weight()
-				.saturating_mul(2)
-				.saturating_add(T::WeightInfo::prune(1).saturating_sub(T::WeightInfo::prune(0)));
-			if T::DrawDelay::get().is_zero() {
-				upkeep
-			} else {
-				upkeep.saturating_add(Self::entry_weight()).saturating_add(Self::draw_weight(k))
+			let mut upkeep =
+				Self::entry_weight().saturating_mul(2).saturating_add(Self::prune_weight());
+			if !T::DrawDelay::get().is_zero() {
+				upkeep = upkeep
+					.saturating_add(Self::entry_weight())
+					.saturating_add(Self::draw_weight(k));
 			}
+			if !T::ChallengeWindow::get().is_zero() {
+				upkeep = upkeep
+					.saturating_add(Self::entry_weight())
+					.saturating_add(Self::finalize_weight());
+			}
+			upkeep
+		}
+
+		/// Pruning a finished job, beyond reading its entry: the benchmarked pruning, and
+		/// finding it has no challenge window open.
+		fn prune_weight() -> Weight {
+			T::WeightInfo::prune(1)
+				.saturating_sub(T::WeightInfo::prune(0))
+				.saturating_add(T::DbWeight::get().reads(1))
 		}
 
 		/// The weight of `submit_job` for a committee of `k`: the benchmarked submission, and
@@ -1292,8 +1442,9 @@ pub mod pallet {
 		/// by resolving a job of one).
 		pub fn draw_weight(k: u32) -> Weight {
 			let retries = u64::from(DRAW_ATTEMPTS - 1) * (2 * u64::from(k) + 1);
+			// And whether it is a challenged job's second committee.
 			T::WeightInfo::draw(k, T::MaxExecutors::get())
-				.saturating_add(T::DbWeight::get().reads(retries))
+				.saturating_add(T::DbWeight::get().reads(retries.saturating_add(1)))
 				.saturating_add(T::WeightInfo::resolve(1))
 		}
 
@@ -1358,6 +1509,7 @@ pub mod pallet {
 		) -> Option<JobInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
 			let job = Jobs::<T>::get(id)?;
 			let result = job.result.clone();
+			let challenge_until = Challengeable::<T>::get(id);
 			Some(JobInfo {
 				id,
 				key: job.key,
@@ -1382,6 +1534,12 @@ pub mod pallet {
 				result_hash: result.as_ref().and_then(|r| r.result_hash),
 				outcome: result.as_ref().and_then(|r| r.outcome.clone().map(|o| o.into_inner())),
 				failure: result.and_then(|r| r.failure),
+				is_final: matches!(job.phase, Phase::Completed | Phase::Failed)
+					&& challenge_until.is_none(),
+				challenge_until,
+				first_committee: Escalations::<T>::get(id)
+					.map(|e| e.committee.into_inner())
+					.unwrap_or_default(),
 			})
 		}
 
@@ -1418,6 +1576,32 @@ pub mod pallet {
 				JobDeposits::<T>::iter_keys().all(Jobs::<T>::contains_key),
 				"a deposit outlives its job"
 			);
+			// Per challenger: the bonds of its open challenges.
+			let mut bonds: alloc::collections::BTreeMap<T::AccountId, BalanceOf<T>> =
+				Default::default();
+			for (id, escalation) in Escalations::<T>::iter() {
+				let open = Jobs::<T>::get(id).map(|job| job.phase);
+				ensure!(
+					matches!(open, Some(Phase::Draw | Phase::Commit | Phase::Reveal)),
+					"a challenge outlives its second round"
+				);
+				bonds.entry(escalation.challenger).or_default().saturating_accrue(escalation.bond);
+			}
+			for (challenger, bond) in bonds {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), &challenger)
+						== bond,
+					"held challenge bonds differ from the open challenges'"
+				);
+			}
+			for (id, until) in Challengeable::<T>::iter() {
+				let job = Jobs::<T>::get(id).ok_or("a challenge window outlives its job")?;
+				ensure!(
+					matches!(job.phase, Phase::Completed | Phase::Failed) && job.due == until,
+					"a challenge window is open on an undecided job"
+				);
+				ensure!(Due::<T>::contains_key(until, id), "a challenge window never closes");
+			}
 			for (member, stats) in Stats::<T>::iter() {
 				let settled = stats.settled();
 				ensure!(
@@ -1518,10 +1702,13 @@ pub mod pallet {
 		/// and taking its deadline fee (one more payment from the requester's hold, bounded by
 		/// what one more member's settlement costs).
 		pub fn deadline_weight(k: u32) -> Weight {
-			Self::resolution_weight(k).saturating_add(
-				T::WeightInfo::resolve(k.saturating_add(1))
-					.saturating_sub(T::WeightInfo::resolve(k)),
-			)
+			Self::resolution_weight(k)
+				.saturating_add(
+					T::WeightInfo::resolve(k.saturating_add(1))
+						.saturating_sub(T::WeightInfo::resolve(k)),
+				)
+				// Whether it is a challenged job's second round.
+				.saturating_add(T::DbWeight::get().reads(1))
 		}
 
 		/// What a resource failure costs the registry beyond a completed job: counting it, and
@@ -1535,14 +1722,16 @@ pub mod pallet {
 		/// block's.
 		pub fn reveal_weight(items: u32, max_committee: u32) -> Weight {
 			let k = max_committee.min(T::MaxCommittee::get());
+			// And whether it is a second round (resolved by `on_initialize` instead).
+			let resolution = Self::resolution_weight(k).saturating_add(T::DbWeight::get().reads(1));
 			T::WeightInfo::reveal_results(items)
-				.saturating_add(Pallet::<T>::resolution_weight(k).saturating_mul(items.into()))
+				.saturating_add(resolution.saturating_mul(items.into()))
 				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 		}
 
 		/// What `on_initialize` spends on every entry it reaches: finding it, reading its job,
 		/// removing it.
-		fn entry_weight() -> Weight {
+		pub(crate) fn entry_weight() -> Weight {
 			T::WeightInfo::on_initialize(1).saturating_sub(T::WeightInfo::on_initialize(0))
 		}
 
@@ -1680,8 +1869,11 @@ pub mod pallet {
 				let job = Jobs::<T>::get(job_id).filter(|job| job.due == block);
 				let job = match job {
 					Some(mut job) if job.phase == Phase::Draw => {
-						// Room for the worst case; charged what it did.
-						if !meter.can_consume(Self::draw_weight(job.commits.len() as u32)) {
+						// Room for the worst case (a second committee is drawn from `k2 + k1`);
+						// charged what it did.
+						let first = Escalations::<T>::get(job_id).map_or(0, |e| e.committee.len());
+						let size = job.commits.len().saturating_add(first) as u32;
+						if !meter.can_consume(Self::draw_weight(size)) {
 							return false;
 						}
 						Due::<T>::remove(block, job_id);
@@ -1695,12 +1887,22 @@ pub mod pallet {
 					// Moved on early: nothing left to do.
 					None => Weight::zero(),
 					Some(job) if matches!(job.phase, Phase::Completed | Phase::Failed) => {
-						T::WeightInfo::prune(1)
-							.saturating_sub(T::WeightInfo::prune(0))
-							.saturating_sub(entry)
+						if Challengeable::<T>::contains_key(job_id) {
+							Self::finalize_weight()
+						} else {
+							Self::prune_weight().saturating_sub(entry)
+						}
 					},
 					// Opening the reveal phase or failing weighs less than resolving.
-					Some(job) => Self::deadline_weight(job.committee.len() as u32),
+					Some(job) => {
+						let k = job.committee.len() as u32;
+						let weight = Self::deadline_weight(k);
+						if Escalations::<T>::contains_key(job_id) {
+							weight.saturating_add(Self::escalation_extra_weight(k))
+						} else {
+							weight
+						}
+					},
 				};
 				if meter.try_consume(work).is_err() {
 					return false;
@@ -1726,6 +1928,8 @@ pub mod pallet {
 					let committed = job.commits.iter().filter(|c| c.is_some()).count() as u32;
 					if committed >= quorum(job.committee.len() as u32) {
 						Self::open_reveal(job_id, &mut job, now);
+					} else if let Some(escalation) = Escalations::<T>::take(job_id) {
+						let _ = Self::abandon_escalation(job_id, &mut job, escalation, now);
 					} else {
 						// Charged its worst case before (`advance_due`).
 						let _ =
@@ -1737,6 +1941,10 @@ pub mod pallet {
 					Self::take_deadline_fee(&mut job);
 					// Charged its worst case before (`advance_due`).
 					let _ = Self::resolve(job_id, &mut job, now);
+					Jobs::<T>::insert(job_id, job);
+				},
+				Phase::Completed | Phase::Failed if Challengeable::<T>::take(job_id).is_some() => {
+					Self::finalize(job_id, &mut job, now);
 					Jobs::<T>::insert(job_id, job);
 				},
 				Phase::Completed | Phase::Failed => {
@@ -1775,49 +1983,10 @@ pub mod pallet {
 		/// Returns the weight it took beyond the benchmarked resolution (a resource failure's,
 		/// and its slashes and rewards).
 		pub(crate) fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
-			let k = job.committee.len() as u32;
-			let q = quorum(k) as usize;
-			let revealed: Vec<(usize, &Reveal<T::MaxOutputBytes>)> = job
-				.reveals
-				.iter()
-				.enumerate()
-				.filter_map(|(i, slot)| match slot {
-					RevealSlot::Revealed(r) => Some((i, r)),
-					_ => None,
-				})
-				.collect();
-
-			let by_hash = largest_group(&revealed, |a, b| a.result_hash == b.result_hash)
-				.filter(|(_, group)| group.len() >= q);
-			let decided = by_hash.or_else(|| {
-				// No hash quorum: outcomes within the model's tolerance agree.
-				let outcomes: Vec<(usize, Outcome)> = revealed
-					.iter()
-					.filter_map(|(i, r)| {
-						let bytes = r.outcome.as_ref()?;
-						Some((*i, Outcome::decode(&mut &bytes[..]).ok()?))
-					})
-					.collect();
-				largest_group(&outcomes, |a, b| within_tolerance(a, b, job.model.tolerance))
-					.filter(|(_, group)| group.len() >= q)
-			});
-
-			let Some((chosen, agreeing)) = decided else {
-				return Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
-			};
-			// Every member of a hash quorum revealed the same hash, so any one's bytes are the
-			// outcome: take them from one that carried them, so that a member revealing the hash
-			// alone cannot turn a quorum on a failure into a completion.
-			let carrier = agreeing
-				.iter()
-				.copied()
-				.find(
-					|i| matches!(&job.reveals[*i], RevealSlot::Revealed(r) if r.outcome.is_some()),
-				)
-				.unwrap_or(chosen);
-			let RevealSlot::Revealed(reveal) = job.reveals[carrier].clone() else {
-				defensive!("the chosen member revealed");
-				// Settled all the same, so that no job stays open.
+			if let Some(escalation) = Escalations::<T>::take(job_id) {
+				return Self::resolve_escalation(job_id, job, escalation, now);
+			}
+			let Some((agreeing, reveal)) = decide::<T>(&job.reveals, job.model.tolerance) else {
 				return Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
 			};
 			let failure =
@@ -1826,13 +1995,8 @@ pub mod pallet {
 					_ => None,
 				});
 			if let Some(code) = failure {
-				let reason = if code.is_resource_failure() {
-					FailureReason::Resources(code)
-				} else {
-					FailureReason::Execution(code)
-				};
 				T::Models::job_settled(&job.model.id, code.is_resource_failure());
-				let settled = Self::fail(job_id, job, reason, &agreeing, now);
+				let settled = Self::fail(job_id, job, FailureReason::of(code), &agreeing, now);
 				return if code.is_resource_failure() {
 					settled.saturating_add(Self::resource_failure_weight())
 				} else {
@@ -1842,26 +2006,24 @@ pub mod pallet {
 
 			T::Models::job_settled(&job.model.id, false);
 			let settled = Self::settle(job_id, job, &agreeing, Settlement::Completed);
+			Self::complete(job_id, job, reveal);
+			Self::finish(job_id, job, now);
+			settled
+		}
+
+		/// Records `reveal` as the job's result: [`Phase::Completed`], [`Event::JobCompleted`].
+		pub(crate) fn complete(job_id: JobId, job: &mut Job<T>, reveal: Reveal<T::MaxOutputBytes>) {
 			job.phase = Phase::Completed;
 			job.result = Some(JobResult {
 				result_hash: Some(reveal.result_hash),
 				outcome: reveal.outcome.clone(),
 				failure: None,
 			});
-			Self::finish(job_id, job, now);
-			T::OnJobCompleted::on_job_completed(
-				job_id,
-				&job.requester,
-				&job.model.id,
-				&reveal.result_hash,
-				reveal.outcome.as_deref().map(|o| &o[..]),
-			);
 			Self::deposit_event(Event::JobCompleted {
 				job: job_id,
 				result_hash: reveal.result_hash,
 				output: reveal.outcome.map(|o| o.into_inner()),
 			});
-			settled
 		}
 
 		/// Fails a job, settling it: `agreeing` is the quorum on an error outcome (empty when
@@ -1884,8 +2046,8 @@ pub mod pallet {
 				_ => None,
 			});
 			job.result = Some(JobResult { result_hash, outcome: None, failure: Some(reason) });
-			Self::finish(job_id, job, now);
 			Self::deposit_event(Event::JobFailed { job: job_id, reason });
+			Self::finish(job_id, job, now);
 			settled
 		}
 
@@ -1977,9 +2139,21 @@ pub mod pallet {
 			T::WeightInfo::slash().saturating_mul(slashes.saturating_add(rewards).into())
 		}
 
-		/// Schedules the pruning of a finished job after the retention period.
+		/// A first committee decided the job: opens its challenge window, or, when there is
+		/// none or nothing was decided (too few commits, no committee), makes it final.
 		fn finish(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
-			job.due = Self::schedule(now.saturating_add(T::RetentionPeriod::get()), job_id);
+			let window = T::ChallengeWindow::get();
+			let decided = !matches!(
+				job.result.as_ref().and_then(|r| r.failure),
+				Some(FailureReason::NotEnoughCommits | FailureReason::NoCommittee)
+			);
+			if decided && !window.is_zero() {
+				let until = Self::schedule(now.saturating_add(window), job_id);
+				Challengeable::<T>::insert(job_id, until);
+				job.due = until;
+			} else {
+				Self::finalize(job_id, job, now);
+			}
 		}
 
 		/// Moves `amount` of the requester's held fee to `to`; back to the requester if `to`
@@ -2037,6 +2211,49 @@ pub mod pallet {
 
 	impl<T: Config> polkadot_sdk::sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
 		type Public = ExecutorId;
+	}
+
+	/// The quorum of a committee's `reveals` (one slot per seat) for a model of `tolerance`: a
+	/// quorum of equal result hashes or, failing that, of revealed outcomes within the
+	/// tolerance. Its members, and the reveal of one of them that carried the outcome's bytes
+	/// (every member of a hash quorum revealed the same hash, so any one's bytes are the
+	/// outcome; taking them from one that carried them means a member revealing the hash alone
+	/// cannot turn a quorum on a failure into a completion). `None` without a quorum.
+	pub(crate) fn decide<T: Config>(
+		reveals: &[RevealSlot<T::MaxOutputBytes>],
+		tolerance: u64,
+	) -> Option<(Vec<usize>, Reveal<T::MaxOutputBytes>)> {
+		let q = quorum(reveals.len() as u32) as usize;
+		let revealed: Vec<(usize, &Reveal<T::MaxOutputBytes>)> = reveals
+			.iter()
+			.enumerate()
+			.filter_map(|(i, slot)| match slot {
+				RevealSlot::Revealed(r) => Some((i, r)),
+				_ => None,
+			})
+			.collect();
+		let by_hash = largest_group(&revealed, |a, b| a.result_hash == b.result_hash)
+			.filter(|(_, group)| group.len() >= q);
+		let (chosen, agreeing) = by_hash.or_else(|| {
+			let outcomes: Vec<(usize, Outcome)> = revealed
+				.iter()
+				.filter_map(|(i, r)| {
+					let bytes = r.outcome.as_ref()?;
+					Some((*i, Outcome::decode(&mut &bytes[..]).ok()?))
+				})
+				.collect();
+			largest_group(&outcomes, |a, b| within_tolerance(a, b, tolerance))
+				.filter(|(_, group)| group.len() >= q)
+		})?;
+		let carrier = agreeing
+			.iter()
+			.copied()
+			.find(|i| matches!(&reveals[*i], RevealSlot::Revealed(r) if r.outcome.is_some()))
+			.unwrap_or(chosen);
+		match &reveals[carrier] {
+			RevealSlot::Revealed(reveal) => Some((agreeing, reveal.clone())),
+			_ => None,
+		}
 	}
 
 	/// Among `(member, value)` pairs, the member whose value `agree`s with the most others, and

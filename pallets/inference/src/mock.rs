@@ -198,17 +198,40 @@ parameter_types! {
 	pub const BadRevealSlash: Perbill = Perbill::from_percent(10);
 	pub const MissSlash: Perbill = Perbill::from_percent(2);
 	pub const SlashRewardShare: Perbill = Perbill::from_percent(20);
+	/// Half of `MinBond` (250) for a result the larger committee found wrong.
+	pub const WrongResultSlash: Perbill = Perbill::from_percent(50);
+	/// 0: results are final at once; the escalation tests open a window.
+	pub storage ChallengeWindow: u64 = 0;
+	pub const ChallengeBond: Balance = 100;
 	/// Picoseconds of weight a unit of balance buys for the upkeep and deadline fees: none
 	/// (free) unless a test of those fees sets a price.
 	pub storage PicosPerUnit: u64 = 0;
-	/// Room for 8 deadlines of committees of 1 a block (and the backlog's update).
-	pub MaxHookWeight: Weight = {
-		use crate::WeightInfo;
-		let entry = <() as WeightInfo>::on_initialize(1) - <() as WeightInfo>::on_initialize(0);
-		<() as WeightInfo>::on_initialize(0)
-			+ (entry + crate::Pallet::<Test>::deadline_weight(1)) * 8
-			+ polkadot_sdk::frame_support::weights::constants::RocksDbWeight::get().writes(1)
-	};
+	/// Room for a challenged job's second round by a committee of `MaxCommittee` (the
+	/// heaviest entry); the test of the hook's limit sets [`eight_deadlines`].
+	pub storage MaxHookWeight: Weight = eight_deadlines().max(second_round());
+}
+
+/// Room for 8 deadlines of committees of 1 a block (and the backlog's update).
+pub fn eight_deadlines() -> Weight {
+	use crate::WeightInfo;
+	let entry = <() as WeightInfo>::on_initialize(1) - <() as WeightInfo>::on_initialize(0);
+	<() as WeightInfo>::on_initialize(0)
+		+ (entry + crate::Pallet::<Test>::deadline_weight(1)) * 8
+		+ polkadot_sdk::frame_support::weights::constants::RocksDbWeight::get().writes(1)
+}
+
+/// One entry of a second round's resolution by a committee of `MaxCommittee`, or of its draw.
+fn second_round() -> Weight {
+	use crate::WeightInfo;
+	let entry = <() as WeightInfo>::on_initialize(1) - <() as WeightInfo>::on_initialize(0);
+	let max = <<Test as crate::Config>::MaxCommittee as polkadot_sdk::sp_core::Get<u32>>::get();
+	let resolution = crate::Pallet::<Test>::deadline_weight(max)
+		+ crate::Pallet::<Test>::escalation_extra_weight(max);
+	let draw = crate::Pallet::<Test>::draw_weight(2 * max - 1);
+	<() as WeightInfo>::on_initialize(0)
+		+ entry
+		+ resolution.max(draw)
+		+ polkadot_sdk::frame_support::weights::constants::RocksDbWeight::get().writes(1)
 }
 
 /// Weight to balance at [`PicosPerUnit`], rounded up (0 when it is unset).
@@ -234,6 +257,7 @@ impl pallet_inference::Config for Test {
 	type MaxUnlockingChunks = polkadot_sdk::frame_support::traits::ConstU32<2>;
 	type BadRevealSlash = BadRevealSlash;
 	type MissSlash = MissSlash;
+	type WrongResultSlash = WrongResultSlash;
 	type SlashRewardShare = SlashRewardShare;
 	type Treasury = Treasury;
 	type ExecutorFee = ExecutorFee;
@@ -256,6 +280,8 @@ impl pallet_inference::Config for Test {
 	type DrawDelay = DrawDelay;
 	type CommitWindow = polkadot_sdk::frame_support::traits::ConstU64<3>;
 	type RevealWindow = polkadot_sdk::frame_support::traits::ConstU64<3>;
+	type ChallengeWindow = ChallengeWindow;
+	type ChallengeBond = ChallengeBond;
 	type RetentionPeriod = polkadot_sdk::frame_support::traits::ConstU64<10>;
 	type UnsignedPriority = polkadot_sdk::frame_support::traits::ConstU64<1000>;
 	type OnJobCompleted = Consumer;

@@ -9,9 +9,14 @@
 //! then goes, split evenly, to the members whose result the quorum accepted. An executor left
 //! with less than `MinBond` bonded is no longer drawn.
 //!
+//! After a challenge, the larger committee's result is evidence too: a member of either round
+//! that revealed another result loses [`Config::WrongResultSlash`] ([`Offence::WrongResult`];
+//! see [`escalation`](crate::escalation)).
+//!
 //! What is not slashed, and why:
-//! - A member outvoted by a quorum: until a disputed result can escalate to a larger committee,
-//!   a colluding majority would have honest members slashed. It is not paid.
+//! - A member outvoted by a first committee's quorum: a colluding majority would have honest
+//!   members slashed. It is not paid; if it is right, it can challenge (or anyone can), and
+//!   the larger committee's quorum pays it and slashes the majority.
 //! - A member that missed a job that failed with no quorum, for too few commits, or by a quorum
 //!   on a resource failure: nothing shows that the job could be done in time (the model may be
 //!   unavailable to every node, or too large for the member's machine as for the others').
@@ -32,6 +37,7 @@ impl<T: Config> Pallet<T> {
 		let rate = match offence {
 			Offence::BadReveal => T::BadRevealSlash::get(),
 			Offence::Missed => T::MissSlash::get(),
+			Offence::WrongResult => T::WrongResultSlash::get(),
 		};
 		rate * T::MinBond::get()
 	}

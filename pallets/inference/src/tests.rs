@@ -634,6 +634,7 @@ fn deadlines_beyond_the_hooks_weight_wait_for_the_next_block_oldest_first() {
 		let _ = Balances::deposit_creating(&REQUESTER, 1_000_000);
 		// 20 jobs due at block 4, then 5 more at block 5; no commits, so each fails at its
 		// deadline, and the hook has room for 8 a block.
+		MaxHookWeight::set(&eight_deadlines());
 		let early: Vec<JobId> = (0..20).map(|_| submit(1)).collect();
 		next_block();
 		let late: Vec<JobId> = (0..5).map(|_| submit(1)).collect();

@@ -2,7 +2,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use polkadot_sdk::{
-	frame_support::{CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
+	frame_support::{CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound},
 	sp_runtime::BoundedVec,
 };
 use scale_info::TypeInfo;
@@ -74,6 +74,18 @@ pub enum FailureReason {
 	/// than its seats, or every committee tried had a member behind on `MaxOpenPerExecutor`
 	/// open jobs. Everything but the upkeep fee comes back.
 	NoCommittee,
+}
+
+impl FailureReason {
+	/// The failure a quorum on the canonical error `code` is: a resource failure, or an
+	/// execution error.
+	pub fn of(code: ErrorCode) -> Self {
+		if code.is_resource_failure() {
+			FailureReason::Resources(code)
+		} else {
+			FailureReason::Execution(code)
+		}
+	}
 }
 
 /// What the requester pays, fixed at submission.
@@ -246,6 +258,36 @@ pub enum Offence {
 	/// voted on in its windows). Not for a quorum on a resource failure: the member may have
 	/// run out of the same resources.
 	Missed,
+	/// It revealed a result other than the one the job's final quorum accepted, after the job
+	/// was challenged and run again by a larger committee (see [`crate::escalation`]): both
+	/// reveals are on chain. Not when either is a resource failure. Last, so that the other
+	/// offences keep their encoding.
+	WrongResult,
+}
+
+/// How a challenge ended.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ChallengeVerdict {
+	/// The larger committee's quorum accepted another result than the first round's (or one
+	/// where the first round found none): the challenger's bond comes back, with a reward.
+	Overturned,
+	/// The larger committee's quorum accepted the first round's result: the challenger's bond
+	/// pays the second round's members, the rest goes to the treasury.
+	Confirmed,
+	/// No larger committee could be drawn, too few of it committed, or it reached no quorum: the
+	/// first round's result stands, and the bond comes back.
+	Undecided,
 }
 
 /// Where an executor stands.
@@ -327,6 +369,7 @@ pub struct ExecutorRecord<
 /// The result of a finished job.
 #[derive(
 	CloneNoBound,
+	DefaultNoBound,
 	PartialEqNoBound,
 	EqNoBound,
 	Encode,
@@ -403,6 +446,14 @@ pub struct JobInfo<AccountId, Balance, BlockNumber> {
 	/// SCALE-encoded canonical `Outcome`, when revealed on chain.
 	pub outcome: Option<alloc::vec::Vec<u8>>,
 	pub failure: Option<FailureReason>,
+	/// Whether the result is final: no challenge can change it any more (see
+	/// [`crate::escalation`]). False while the job is open, in its challenge window or being
+	/// run again by a larger committee.
+	pub is_final: bool,
+	/// The block whose `on_initialize` closes the challenge window, while it is open.
+	pub challenge_until: Option<BlockNumber>,
+	/// The first committee, when the job was challenged (`committee` is then the larger one).
+	pub first_committee: alloc::vec::Vec<AccountId>,
 }
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
