@@ -125,6 +125,7 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl pallet_inference::InferenceApi<Block, AccountId, Balance, crate::BlockNumber> for Runtime {
 		fn job(
 			id: pallet_inference::JobId,
@@ -142,6 +143,10 @@ impl_runtime_apis! {
 
 		fn fee_estimate(model: verity_primitives::ModelId, committee_size: u32) -> Option<Balance> {
 			crate::Inference::fee_estimate(model, committee_size)
+		}
+
+		fn reputation(executor: AccountId) -> Option<pallet_inference::ExecutorReputation> {
+			crate::Inference::reputation(executor)
 		}
 	}
 

@@ -209,6 +209,9 @@ parameter_types! {
 	/// (500 VRT): a first committee of 3 needs two such members to pass off a false result, so
 	/// a challenged lie costs 1,000 VRT against a job's executor fees of 0.02 VRT.
 	pub const WrongResultSlash: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(50);
+	/// An executor's penalty points (1 for a miss, 4 for a bad reveal, 8 for a wrong result)
+	/// halve every day: an offence lowers its chance of being drawn for a few days.
+	pub const StandingHalfLife: BlockNumber = crate::DAYS;
 	/// A first committee's result can be challenged for 20 blocks (a minute); it is final then.
 	pub const ChallengeWindow: BlockNumber = 20;
 	/// A challenger holds 20 VRT until the larger committee decides: enough to pay a committee of
@@ -240,6 +243,7 @@ impl pallet_inference::Config for Runtime {
 	type BadRevealSlash = BadRevealSlash;
 	type MissSlash = MissSlash;
 	type WrongResultSlash = WrongResultSlash;
+	type StandingHalfLife = StandingHalfLife;
 	type SlashRewardShare = SlashRewardShare;
 	type Treasury = VerityTreasury;
 	type ExecutorFee = ExecutorFee;

@@ -164,7 +164,9 @@ fn the_validators_are_the_executors_with_their_inference_keys() {
 			"committee of 3: upkeep fee {}, deadline fee {}",
 			quote.upkeep_fee, quote.deadline_fee
 		);
-		assert!(hook > 0 && hook < crate::configs::ExecutorFee::get(), "hook fees {hook}");
+		// The hook's fees stay a small part of a job's price: less than what a quorum of its
+		// executors earns.
+		assert!(hook > 0 && hook < 2 * crate::configs::ExecutorFee::get(), "hook fees {hook}");
 		assert_eq!(
 			crate::Inference::fee_estimate(model, 3),
 			Some(

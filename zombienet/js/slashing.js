@@ -6,7 +6,8 @@
 // - Job 2: she commits to one hash and reveals another. The validators complete the job; her
 //   reveal is rejected and she is slashed `badRevealSlash`; the three share a fifth.
 // Below the minimum bond after her first slash, she is no longer drawn (the committees she is
-// already on carry on).
+// already on carry on), and her reputation (`inferenceApi.reputation`) carries both offences'
+// penalty points.
 // The treasury keeps the rest: every slashed unit is accounted for.
 //
 // zombienet calls `run(nodeName, networkInfo)`.
@@ -115,6 +116,10 @@ async function run(nodeName, networkInfo) {
 		const held = await api.query.balances.holds(eve.address);
 		const bond = held.find((h) => h.id.isInference && h.id.asInference.isExecutorBond);
 		check(bond && bond.amount.toBigInt() === minBond - total, `Eve's hold is what is left of her bond: ${held.toString()}`);
+		// Her reputation: the points of a miss (1) and a bad reveal (4), undecayed within the day.
+		const reputation = (await api.call.inferenceApi.reputation(eve.address)).unwrap();
+		check(reputation.penalty.toNumber() === 5 && reputation.keptPerMillion.toNumber() === Math.floor(1_000_000 / 6), `Eve's reputation: ${reputation.toString()}`);
+		check(reputation.stats.slashed.toNumber() === 2, `Eve's reputation counts her slashes: ${reputation.toString()}`);
 		await executor({ url, suri: "//Eve", command: "leave", log });
 		return 1;
 	} finally {

@@ -23,7 +23,8 @@
 //!
 //! An attempt whose committee has a member behind on [`Config::MaxOpenPerExecutor`] open jobs
 //! is drawn again (seed `attempt + 1`), up to [`DRAW_ATTEMPTS`]: the committee is uniform among
-//! those with no such member. With fewer drawable executors than seats, or no attempt left, the
+//! those with no such member. On every attempt but the last, a member with penalty points can
+//! also have the attempt drawn again ([`reputation`](crate::reputation)). With fewer drawable executors than seats, or no attempt left, the
 //! job fails ([`FailureReason::NoCommittee`]).
 
 use super::*;
@@ -73,13 +74,22 @@ impl<T: Config> Pallet<T> {
 				attempts += 1;
 				let seed = Self::draw_seed(&beacon, &job.key, attempt);
 				let drawn = Self::draw_committee(size, &seed);
-				Self::without(drawn, first, seats, &seed)
+				(attempt, Self::without(drawn, first, seats, &seed), seed)
 			})
-			.find(|committee| committee.len() as u32 == seats && !committee.iter().any(behind));
+			.find(|(attempt, committee, seed)| {
+				committee.len() as u32 == seats &&
+					!committee.iter().any(behind) &&
+					// Reputation, on every attempt but the last (see `reputation`).
+					(attempt + 1 == DRAW_ATTEMPTS ||
+						committee.iter().all(|m| Self::kept(m, seed, now)))
+			})
+			.map(|(_, committee, _)| committee);
+		// The attempts after the first, and the standings of each attempt but the last.
+		let standings = attempts.min(u64::from(DRAW_ATTEMPTS - 1)).saturating_mul(u64::from(seats));
 		let weight = T::WeightInfo::draw(size, T::MaxExecutors::get()).saturating_add(
 			T::DbWeight::get()
 				.reads(attempts.saturating_sub(1).saturating_mul(2 * u64::from(size) + 1))
-				.saturating_add(T::DbWeight::get().reads(1)),
+				.saturating_add(T::DbWeight::get().reads(standings.saturating_add(1))),
 		);
 		// As many members as seats, so within `MaxCommittee`.
 		let bounded = committee.map(|c| {

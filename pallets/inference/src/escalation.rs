@@ -82,7 +82,7 @@ impl<T: Config> Pallet<T> {
 	/// slash each, at most `k2 / 2`), and the payments from the slashes and the bond (each
 	/// member of both rounds, the requester, the challenger, and the bond's two movements).
 	pub fn escalation_extra_weight(k2: u32) -> Weight {
-		T::WeightInfo::slash()
+		Self::slash_weight()
 			.saturating_mul(u64::from(k2).saturating_mul(2).saturating_add(4))
 			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 	}
@@ -262,7 +262,7 @@ impl<T: Config> Pallet<T> {
 			returned,
 		});
 		Self::finalize(job_id, job, now);
-		T::WeightInfo::slash().saturating_mul(slashes.into())
+		Self::slash_weight().saturating_mul(slashes.into())
 	}
 
 	/// Settles a challenged job by its second committee's reveals (see the module docs).
@@ -483,6 +483,6 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Self::finalize(job_id, job, now);
-		T::WeightInfo::slash().saturating_mul(actions.into())
+		Self::slash_weight().saturating_mul(actions.into())
 	}
 }

@@ -152,6 +152,7 @@ impl<T: Config> Pallet<T> {
 			}
 			Executors::<T>::remove(who);
 			Stats::<T>::remove(who);
+			Standings::<T>::remove(who);
 			Self::deposit_event(Event::ExecutorLeft { executor: who.clone() });
 		} else {
 			Executors::<T>::insert(who, record);

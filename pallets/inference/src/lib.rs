@@ -87,6 +87,15 @@
 //! others settled in time; a share of it rewards the agreeing members, the rest goes to
 //! [`Config::Treasury`]. See [`slashing`](crate::slashing) for what is not slashed, and why.
 //!
+//! ## Reputation
+//!
+//! Every slash adds penalty points to the executor's [`Standing`] (1 for a miss, 4 for a bad
+//! reveal, 8 for a wrong result), which halve every [`Config::StandingHalfLife`] blocks; a
+//! drawn committee is kept only if each of its members passes a draw of `1 / (1 + points)`, on
+//! every attempt but the last: recent misbehaviour makes an executor less likely to be drawn,
+//! and no job fails for it. See [`reputation`](crate::reputation); the runtime API's
+//! `reputation` shows an executor's record and points.
+//!
 //! ## Randomness
 //!
 //! A committee is drawn [`Config::DrawDelay`] blocks after its job's submission, from a beacon
@@ -135,6 +144,9 @@ mod mock;
 mod offchain;
 #[cfg(test)]
 mod offchain_tests;
+pub mod reputation;
+#[cfg(test)]
+mod reputation_tests;
 pub mod slashing;
 #[cfg(test)]
 mod slashing_tests;
@@ -222,8 +234,8 @@ pub mod pallet {
 	/// and the jobs' upkeep and deadline fees ([`crate::migrations::v2`]); 3 bonded executors in
 	/// a map, with their keys and the draw ([`crate::migrations::v3`]); 4 the executors'
 	/// `slashed` count, and their statistics and open jobs keyed by a cryptographic hash of the
-	/// account ([`crate::migrations::v4`]); 5 the delayed draw, challenges and escalation
-	/// (new values, maps and appended variants only: [`crate::migrations::v5`]).
+	/// account ([`crate::migrations::v4`]); 5 the delayed draw, challenges and escalation,
+	/// and standings (new values, maps and appended variants only: [`crate::migrations::v5`]).
 	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	pub type BalanceOf<T> =
@@ -350,6 +362,10 @@ pub mod pallet {
 		/// reveal, since a machine can fail without lying.
 		#[pallet::constant]
 		type MissSlash: Get<Perbill>;
+		/// Blocks in which an executor's penalty points halve ([`Standing`]): how long an offence
+		/// lowers its chance of being drawn.
+		#[pallet::constant]
+		type StandingHalfLife: Get<BlockNumberFor<Self>>;
 		/// Slashed, as a share of `MinBond`, from an executor that revealed another result than
 		/// the one a challenged job's larger committee accepted ([`Offence::WrongResult`]).
 		#[pallet::constant]
@@ -572,6 +588,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PendingByExecutor<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, ()>;
+
+	/// Each executor's recent offences, as decaying penalty points (see [`Standing`]); none for
+	/// an executor with no offence yet. Removed when it leaves the registry.
+	#[pallet::storage]
+	pub type Standings<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Standing<BlockNumberFor<T>>>;
 
 	/// Decided jobs whose result can still be challenged, and the block whose `on_initialize`
 	/// makes it final ([`Config::ChallengeWindow`]).
@@ -880,6 +902,7 @@ pub mod pallet {
 				"unbonded funds answer for the jobs an executor is still on"
 			);
 			assert!(T::MaxUnlockingChunks::get() > 0, "an executor can unbond");
+			assert!(!T::StandingHalfLife::get().is_zero(), "penalty points decay");
 			assert!(
 				T::UnbondingPeriod::get()
 					> T::ChallengeWindow::get()
@@ -1442,9 +1465,13 @@ pub mod pallet {
 		/// by resolving a job of one).
 		pub fn draw_weight(k: u32) -> Weight {
 			let retries = u64::from(DRAW_ATTEMPTS - 1) * (2 * u64::from(k) + 1);
+			// Each member's standing on every attempt but the last.
+			let standings = u64::from(DRAW_ATTEMPTS - 1) * u64::from(k);
 			// And whether it is a challenged job's second committee.
 			T::WeightInfo::draw(k, T::MaxExecutors::get())
-				.saturating_add(T::DbWeight::get().reads(retries.saturating_add(1)))
+				.saturating_add(
+					T::DbWeight::get().reads(retries.saturating_add(standings).saturating_add(1)),
+				)
 				.saturating_add(T::WeightInfo::resolve(1))
 		}
 
@@ -1695,7 +1722,7 @@ pub mod pallet {
 		pub fn resolution_weight(k: u32) -> Weight {
 			T::WeightInfo::resolve(k)
 				.saturating_add(Self::resource_failure_weight())
-				.saturating_add(T::WeightInfo::slash().saturating_mul(k.into()))
+				.saturating_add(Self::slash_weight().saturating_mul(k.into()))
 		}
 
 		/// The most moving a job of a committee of `k` on at a deadline weighs: its resolution,
@@ -2136,7 +2163,7 @@ pub mod pallet {
 			}
 			Self::refund(&job.requester, refund);
 			let rewards = Self::reward(job_id, job, agreeing, slashed);
-			T::WeightInfo::slash().saturating_mul(slashes.saturating_add(rewards).into())
+			Self::slash_weight().saturating_mul(slashes.saturating_add(rewards).into())
 		}
 
 		/// A first committee decided the job: opens its challenge window, or, when there is

@@ -200,6 +200,8 @@ parameter_types! {
 	pub const SlashRewardShare: Perbill = Perbill::from_percent(20);
 	/// Half of `MinBond` (250) for a result the larger committee found wrong.
 	pub const WrongResultSlash: Perbill = Perbill::from_percent(50);
+	/// Penalty points halve every 10 blocks.
+	pub const StandingHalfLife: u64 = 10;
 	/// 0: results are final at once; the escalation tests open a window.
 	pub storage ChallengeWindow: u64 = 0;
 	pub const ChallengeBond: Balance = 100;
@@ -258,6 +260,7 @@ impl pallet_inference::Config for Test {
 	type BadRevealSlash = BadRevealSlash;
 	type MissSlash = MissSlash;
 	type WrongResultSlash = WrongResultSlash;
+	type StandingHalfLife = StandingHalfLife;
 	type SlashRewardShare = SlashRewardShare;
 	type Treasury = Treasury;
 	type ExecutorFee = ExecutorFee;

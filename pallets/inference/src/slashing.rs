@@ -7,7 +7,8 @@
 //! (which stay held for the unbonding period so that they answer for the jobs it was still on),
 //! and moved to [`Config::Treasury`]. [`Config::SlashRewardShare`] of what a job's offenders lost
 //! then goes, split evenly, to the members whose result the quorum accepted. An executor left
-//! with less than `MinBond` bonded is no longer drawn.
+//! with less than `MinBond` bonded is no longer drawn, and every slash lowers the executor's
+//! chance of being drawn for a while ([`reputation`](crate::reputation)).
 //!
 //! After a challenge, the larger committee's result is evidence too: a member of either round
 //! that revealed another result loses [`Config::WrongResultSlash`] ([`Offence::WrongResult`];
@@ -51,6 +52,8 @@ impl<T: Config> Pallet<T> {
 		if offence == Offence::Missed && record.status == ExecutorStatus::Removed {
 			return None;
 		}
+		// Its standing falls whether or not anything is left to take.
+		Self::penalize(who, offence);
 		let amount = Self::slash_amount(offence).min(Self::held_bond(&record));
 		if amount.is_zero() {
 			return None;

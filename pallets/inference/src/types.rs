@@ -265,6 +265,52 @@ pub enum Offence {
 	WrongResult,
 }
 
+impl Offence {
+	/// The penalty points an offence adds to its executor's [`Standing`]: a miss may be a
+	/// machine's fault, a bad reveal or a wrong result is not.
+	pub fn penalty(self) -> u32 {
+		match self {
+			Offence::Missed => 1,
+			Offence::BadReveal => 4,
+			Offence::WrongResult => 8,
+		}
+	}
+}
+
+/// An executor's recent offences, as penalty points ([`Offence::penalty`]) that halve every
+/// `StandingHalfLife` blocks: each point halves its chance of being kept in a drawn committee
+/// (see [`crate::draw`]).
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Standing<BlockNumber> {
+	/// Penalty points as of block `at`.
+	pub points: u32,
+	pub at: BlockNumber,
+}
+
+/// An executor's record as the runtime API shows it: its statistics over all its jobs, and its
+/// penalty points now.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct ExecutorReputation {
+	pub stats: ExecutorStats,
+	/// Penalty points after decay: 0 for an executor with no recent offence.
+	pub penalty: u32,
+	/// The chance (per million) that a committee drawn with it is kept on each of the draw's
+	/// attempts but the last: `1_000_000 / (1 + penalty)`.
+	pub kept_per_million: u32,
+}
+
 /// How a challenge ended.
 #[derive(
 	Clone,
@@ -457,7 +503,9 @@ pub struct JobInfo<AccountId, Balance, BlockNumber> {
 }
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
-	/// Jobs, their results, and fee estimates.
+	/// Jobs, their results, fee estimates, and executors' reputations. Version 2: jobs say
+	/// whether their result is final, and `reputation`.
+	#[api_version(2)]
 	pub trait InferenceApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: codec::Codec,
@@ -472,5 +520,8 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn pending_for_executor(executor: AccountId) -> alloc::vec::Vec<JobId>;
 		/// The fee `submit_job` would hold for `model` and `committee_size`.
 		fn fee_estimate(model: ModelId, committee_size: u32) -> Option<Balance>;
+		/// A registered executor's statistics and its penalty points now.
+		#[api_version(2)]
+		fn reputation(executor: AccountId) -> Option<ExecutorReputation>;
 	}
 }

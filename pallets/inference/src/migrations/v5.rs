@@ -1,10 +1,11 @@
-//! Version 4 → 5: committees drawn after submission, challenges and escalation.
+//! Version 4 → 5: committees drawn after submission, challenges and escalation, reputation.
 //!
 //! Nothing stored changes its encoding, so nothing is translated: [`crate::Phase::Draw`],
 //! [`crate::FailureReason::NoCommittee`], [`crate::Offence::WrongResult`] and
 //! [`crate::HoldReason::ChallengeBond`] are appended variants (existing values keep their
-//! indices), and [`crate::Beacon`], [`crate::Entropy`], [`crate::Challengeable`] and
-//! [`crate::Escalations`] are new items whose empty default is their right start. Jobs open at the
+//! indices), and [`crate::Beacon`], [`crate::Entropy`], [`crate::Challengeable`],
+//! [`crate::Escalations`] and [`crate::Standings`] are new items whose empty default is their
+//! right start (no executor has penalty points before its first slash under version 5). Jobs open at the
 //! upgrade keep their committees; jobs already finished at the upgrade are final (they have no
 //! challenge window). The migration records the version, and its checks (under `try-runtime`)
 //! show that every stored job still decodes.
