@@ -26,13 +26,7 @@ fn setup(n: u32) {
 	let _ = Balances::deposit_creating(&CHALLENGER, ENDOWMENT);
 	let mut who = 21;
 	while DrawableCount::<Test>::get() < n {
-		let _ = Balances::deposit_creating(&who, ENDOWMENT);
-		assert_ok!(Inference::register_executor(
-			RuntimeOrigin::signed(who),
-			executor_id(who),
-			MinBond::get(),
-			key_proof(who, &key_pair(who)),
-		));
+		crate::tests::executors::register(who);
 		who += 1;
 	}
 }

@@ -7,7 +7,7 @@ use crate::{
 	tests::{commit, committee, phase, reveal, submit, success},
 	Phase, Standing,
 };
-use polkadot_sdk::frame_support::{assert_ok, traits::Currency};
+use polkadot_sdk::frame_support::traits::Currency;
 
 #[test]
 fn every_slash_adds_penalty_points_that_halve_every_half_life() {
@@ -62,13 +62,7 @@ fn every_slash_adds_penalty_points_that_halve_every_half_life() {
 fn an_executor_with_recent_offences_is_drawn_less_and_no_job_fails_for_it() {
 	new_test_ext().execute_with(|| {
 		for who in 21..31 {
-			let _ = Balances::deposit_creating(&who, ENDOWMENT);
-			assert_ok!(Inference::register_executor(
-				RuntimeOrigin::signed(who),
-				executor_id(who),
-				MinBond::get(),
-				key_proof(who, &key_pair(who)),
-			));
+			crate::tests::executors::register(who);
 		}
 		let _ = Balances::deposit_creating(&REQUESTER, 100_000);
 		let now = System::block_number();
