@@ -161,8 +161,10 @@ fn the_validators_are_the_executors_with_their_inference_keys() {
 		let hook = quote.upkeep_fee + 2 * quote.deadline_fee;
 		// `cargo test -p verity-runtime -- --nocapture` shows them (README, "Jobs").
 		println!(
-			"committee of 3: upkeep fee {}, deadline fee {}",
-			quote.upkeep_fee, quote.deadline_fee
+			"committee of 3: upkeep fee {}, deadline fee {}, challenge fee {}",
+			quote.upkeep_fee,
+			quote.deadline_fee,
+			crate::Inference::challenge_fee(3)
 		);
 		// The hook's fees stay a small part of a job's price: less than what a quorum of its
 		// executors earns.

@@ -68,22 +68,26 @@ impl<T: Config> Pallet<T> {
 		let behind =
 			|member: &T::AccountId| Stats::<T>::get(member).open() >= T::MaxOpenPerExecutor::get();
 		let mut attempts = 0u64;
-		let committee = (0..DRAW_ATTEMPTS)
-			.take_while(|_| DrawableCount::<T>::get() >= size)
-			.map(|attempt| {
-				attempts += 1;
-				let seed = Self::draw_seed(&beacon, &job.key, attempt);
-				let drawn = Self::draw_committee(size, &seed);
-				(attempt, Self::without(drawn, first, seats, &seed), seed)
-			})
-			.find(|(attempt, committee, seed)| {
-				committee.len() as u32 == seats &&
-					!committee.iter().any(behind) &&
-					// Reputation, on every attempt but the last (see `reputation`).
-					(attempt + 1 == DRAW_ATTEMPTS ||
-						committee.iter().all(|m| Self::kept(m, seed, now)))
-			})
-			.map(|(_, committee, _)| committee);
+		// The first committee with no member behind, should reputation pass over every one.
+		let (mut committee, mut fallback) = (None, None);
+		for attempt in 0..DRAW_ATTEMPTS {
+			if DrawableCount::<T>::get() < size {
+				break;
+			}
+			attempts += 1;
+			let seed = Self::draw_seed(&beacon, &job.key, attempt);
+			let drawn = Self::without(Self::draw_committee(size, &seed), first, seats, &seed);
+			if drawn.len() as u32 != seats || drawn.iter().any(behind) {
+				continue;
+			}
+			// Reputation, on every attempt but the last (see `reputation`).
+			if attempt + 1 == DRAW_ATTEMPTS || drawn.iter().all(|m| Self::kept(m, &seed, now)) {
+				committee = Some(drawn);
+				break;
+			}
+			fallback.get_or_insert(drawn);
+		}
+		let committee = committee.or(fallback);
 		// The attempts after the first, and the standings of each attempt but the last.
 		let standings = attempts.min(u64::from(DRAW_ATTEMPTS - 1)).saturating_mul(u64::from(seats));
 		let weight = T::WeightInfo::draw(size, T::MaxExecutors::get()).saturating_add(

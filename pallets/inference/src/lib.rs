@@ -1312,7 +1312,8 @@ pub mod pallet {
 		/// Errors: [`Error::NotExecutor`], [`Error::NothingToWithdraw`]. Events:
 		/// [`Event::Withdrawn`], [`Event::ExecutorLeft`].
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		// And removing a leaving executor's standing.
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded().saturating_add(T::DbWeight::get().writes(1)))]
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			Self::do_withdraw(&ensure_signed(origin)?).map(|_| ())
 		}
@@ -1629,6 +1630,10 @@ pub mod pallet {
 				);
 				ensure!(Due::<T>::contains_key(until, id), "a challenge window never closes");
 			}
+			ensure!(
+				Standings::<T>::iter_keys().all(Executors::<T>::contains_key),
+				"a standing outlives its executor"
+			);
 			for (member, stats) in Stats::<T>::iter() {
 				let settled = stats.settled();
 				ensure!(

@@ -8,9 +8,14 @@
 //!
 //! A committee drawn on any attempt but the last ([`crate::DRAW_ATTEMPTS`]) is kept only if each
 //! member with `p` points passes a draw of `1 / (1 + p)` from the attempt's seed; otherwise the
-//! next attempt is drawn. The last attempt ignores standing, so a job never fails for its
-//! committee's reputation: on a chain where many executors misbehave, they are drawn less, not
-//! never. An executor with no points is never passed over.
+//! next attempt is drawn. The last attempt ignores standing, and when it cannot be used (a
+//! member behind on its open jobs) the first attempt that could is, so a job never fails for
+//! its committee's reputation: on a chain where many executors misbehave, they are drawn less,
+//! not never. How much less depends on how large committees are against the executors: with
+//! `q = k / n` and `a = 1 / (1 + p)`, an executor is on a committee
+//! `a + (1 - a)·q·a + (1 - a)²·q²` times as often as one without points (for 4 points, about a
+//! fifth when committees are a tenth of the executors, a third when they are a third; on a
+//! chain whose committees take every executor, not at all).
 
 use super::*;
 use codec::Encode;
@@ -31,11 +36,29 @@ impl<T: Config> Pallet<T> {
 		standing.points.checked_shr(halvings).unwrap_or(0)
 	}
 
-	/// Adds `offence`'s penalty to `who`'s standing, as of now.
+	/// Adds `offence`'s penalty to `who`'s standing. The half-life clock keeps running: the
+	/// points are halved for the half-lives passed, and counted from the last of them, so that
+	/// offences more often than once a half-life do not stop the decay.
 	pub(crate) fn penalize(who: &T::AccountId, offence: Offence) {
 		let now = frame_system::Pallet::<T>::block_number();
-		let points = Self::penalty_at(who, now).saturating_add(offence.penalty());
-		Standings::<T>::insert(who, Standing { points, at: now });
+		let half_life = T::StandingHalfLife::get().max(1u32.into());
+		let (points, at) = match Standings::<T>::get(who) {
+			Some(standing) => {
+				let halvings = now.saturating_sub(standing.at) / half_life;
+				let points = standing.points.checked_shr(halvings.saturated_into()).unwrap_or(0);
+				let at = if points == 0 {
+					now
+				} else {
+					standing.at.saturating_add(halvings.saturating_mul(half_life))
+				};
+				(points, at)
+			},
+			None => (0, now),
+		};
+		Standings::<T>::insert(
+			who,
+			Standing { points: points.saturating_add(offence.penalty()), at },
+		);
 	}
 
 	/// Whether `member` stays in a committee drawn with `seed` at `now`: always without penalty

@@ -90,3 +90,20 @@ fn an_executor_with_recent_offences_is_drawn_less_and_no_job_fails_for_it() {
 		assert!(mine * 4 < mean, "the penalized executor was drawn {mine} times: {drawn:?}");
 	});
 }
+
+#[test]
+fn points_from_frequent_offences_level_off_instead_of_piling_up() {
+	new_test_ext().execute_with(|| {
+		let who = EXECUTORS[0];
+		// A miss every 6 blocks, points halving every 10: the half-life clock keeps running.
+		for _ in 0..20 {
+			Inference::penalize(&who, crate::Offence::Missed);
+			for _ in 0..6 {
+				next_block();
+			}
+		}
+		let points = Inference::penalty_at(&who, System::block_number());
+		assert!((1..=3).contains(&points), "{points} points after 20 misses");
+		Inference::do_try_state().unwrap();
+	});
+}

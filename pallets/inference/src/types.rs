@@ -278,8 +278,8 @@ impl Offence {
 }
 
 /// An executor's recent offences, as penalty points ([`Offence::penalty`]) that halve every
-/// `StandingHalfLife` blocks: each point halves its chance of being kept in a drawn committee
-/// (see [`crate::draw`]).
+/// `StandingHalfLife` blocks: with `p` points, a drawn committee with it is kept with chance
+/// `1 / (1 + p)` on each of the draw's attempts but the last (see [`crate::reputation`]).
 #[derive(
 	Clone,
 	Copy,
