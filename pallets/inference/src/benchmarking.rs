@@ -118,7 +118,7 @@ fn job_of<T: Config>(requester: &T::AccountId, k: u32) -> Result<JobId, Benchmar
 	let mut job = Jobs::<T>::get(id).ok_or("job")?;
 	if job.phase == Phase::Draw {
 		Due::<T>::remove(job.due, id);
-		let _ = Inference::<T>::draw(id, &mut job, frame_system::Pallet::<T>::block_number());
+		let _ = Inference::<T>::draw(id, &mut job, None, frame_system::Pallet::<T>::block_number());
 		Jobs::<T>::insert(id, job);
 	}
 	Ok(id)
@@ -302,7 +302,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			let _ = Inference::<T>::draw(id, &mut job, now);
+			let _ = Inference::<T>::draw(id, &mut job, None, now);
 			Jobs::<T>::insert(id, job);
 		}
 

@@ -54,14 +54,37 @@ impl<T: Config> Pallet<T> {
 		blake2_256(&(b"verity/draw", beacon, key, attempt).encode())
 	}
 
+	/// Draws `job`'s committee at `draw_at`: at once when that is `now` (charged by the caller),
+	/// otherwise by `on_initialize` then. `escalation` is the job's first round when it was
+	/// challenged (as [`Escalations`] holds it).
+	pub(crate) fn draw_at(
+		job_id: JobId,
+		job: &mut Job<T>,
+		escalation: Option<Escalation<T>>,
+		draw_at: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+	) {
+		if draw_at == now {
+			let _ = Self::draw(job_id, job, escalation, now);
+		} else {
+			Self::schedule(draw_at, job_id);
+		}
+	}
+
 	/// Draws the committee of `job` (in [`Phase::Draw`]): its members, its commit phase and
 	/// deadline, [`Event::CommitteeDrawn`]; or fails it with [`FailureReason::NoCommittee`].
-	/// The weight it took (at most [`Pallet::draw_weight`]).
-	pub(crate) fn draw(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
+	/// `escalation` is its first round, read by the caller from [`Escalations`], when it was
+	/// challenged: then the first's members are left out, and a draw that fails ends the
+	/// challenge instead. The weight it took (at most [`Pallet::draw_weight`]).
+	pub(crate) fn draw(
+		job_id: JobId,
+		job: &mut Job<T>,
+		escalation: Option<Escalation<T>>,
+		now: BlockNumberFor<T>,
+	) -> Weight {
 		let seats = job.commits.len() as u32;
 		// A challenged job's second committee is drawn without the first's members: `k1` more
 		// are drawn, and those of the first left out.
-		let escalation = Escalations::<T>::get(job_id);
 		let first = escalation.as_ref().map_or(&[][..], |e| &e.committee[..]);
 		let size = seats.saturating_add(first.len() as u32);
 		let beacon = Beacon::<T>::get();

@@ -158,7 +158,7 @@ impl<T: Config> Pallet<T> {
 			challenger: challenger.clone(),
 			bond,
 		};
-		Escalations::<T>::insert(job_id, escalation);
+		Escalations::<T>::insert(job_id, &escalation);
 		// The first round was settled: nothing of the requester's is held for the second.
 		job.fee.deadline_held = Zero::zero();
 		job.fee.total = Zero::zero();
@@ -172,12 +172,8 @@ impl<T: Config> Pallet<T> {
 			committee_size: k2,
 			draw_at,
 		});
-		if draw_at == now {
-			// Charged its worst case (`challenge_weight`).
-			let _ = Self::draw(job_id, &mut job, now);
-		} else {
-			Self::schedule(draw_at, job_id);
-		}
+		// At once, charged its worst case (`challenge_weight`), when `DrawDelay` is 0.
+		Self::draw_at(job_id, &mut job, Some(escalation), draw_at, now);
 		Jobs::<T>::insert(job_id, job);
 		Ok(())
 	}

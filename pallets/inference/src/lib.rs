@@ -1049,12 +1049,8 @@ pub mod pallet {
 				deposit,
 				draw_at,
 			});
-			if draw_at == now {
-				// Charged its worst case (`submission_weight`).
-				let _ = Self::draw(job_id, &mut job, now);
-			} else {
-				Self::schedule(draw_at, job_id);
-			}
+			// At once, charged its worst case (`submission_weight`), when `DrawDelay` is 0.
+			Self::draw_at(job_id, &mut job, None, draw_at, now);
 			Jobs::<T>::insert(job_id, job);
 			Ok(().into())
 		}
@@ -1223,7 +1219,7 @@ pub mod pallet {
 					resolutions.saturating_accrue(T::DbWeight::get().reads(1));
 					resolutions
 						.saturating_accrue(T::WeightInfo::resolve(job.committee.len() as u32));
-					resolutions.saturating_accrue(Self::resolve(job_id, &mut job, now));
+					resolutions.saturating_accrue(Self::resolve_first(job_id, &mut job, now));
 				}
 				Jobs::<T>::insert(job_id, job);
 			}
@@ -1903,13 +1899,14 @@ pub mod pallet {
 					Some(mut job) if job.phase == Phase::Draw => {
 						// Room for the worst case (a second committee is drawn from `k2 + k1`);
 						// charged what it did.
-						let first = Escalations::<T>::get(job_id).map_or(0, |e| e.committee.len());
+						let escalation = Escalations::<T>::get(job_id);
+						let first = escalation.as_ref().map_or(0, |e| e.committee.len());
 						let size = job.commits.len().saturating_add(first) as u32;
 						if !meter.can_consume(Self::draw_weight(size)) {
 							return false;
 						}
 						Due::<T>::remove(block, job_id);
-						meter.consume(Self::draw(job_id, &mut job, now));
+						meter.consume(Self::draw(job_id, &mut job, escalation, now));
 						Jobs::<T>::insert(job_id, job);
 						continue;
 					},
@@ -1952,7 +1949,7 @@ pub mod pallet {
 		fn advance(job_id: JobId, mut job: Job<T>, now: BlockNumberFor<T>) {
 			match job.phase {
 				Phase::Draw => {
-					let _ = Self::draw(job_id, &mut job, now);
+					let _ = Self::draw(job_id, &mut job, Escalations::<T>::get(job_id), now);
 					Jobs::<T>::insert(job_id, job);
 				},
 				Phase::Commit => {
@@ -2011,13 +2008,20 @@ pub mod pallet {
 			Self::deposit_event(Event::RevealPhase { job: job_id, due: job.due });
 		}
 
-		/// Decides a job from its reveals, pays and refunds, slashes, and schedules its pruning.
-		/// Returns the weight it took beyond the benchmarked resolution (a resource failure's,
-		/// and its slashes and rewards).
+		/// Decides a job from its reveals, pays and refunds, slashes, and opens its challenge
+		/// window (or, for a challenged job's second round, settles the challenge: see
+		/// [`crate::escalation`]). Returns the weight it took beyond the benchmarked resolution
+		/// (a resource failure's, and its slashes and rewards).
 		pub(crate) fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
-			if let Some(escalation) = Escalations::<T>::take(job_id) {
-				return Self::resolve_escalation(job_id, job, escalation, now);
+			match Escalations::<T>::take(job_id) {
+				Some(escalation) => Self::resolve_escalation(job_id, job, escalation, now),
+				None => Self::resolve_first(job_id, job, now),
 			}
+		}
+
+		/// [`Pallet::resolve`] for a job that was not challenged: decided by its first
+		/// committee, settled at once.
+		fn resolve_first(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
 			let Some((agreeing, reveal)) = decide::<T>(&job.reveals, job.model.tolerance) else {
 				return Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
 			};
