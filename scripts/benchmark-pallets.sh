@@ -9,7 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(model-registry inference)
+[ ${#pallets[@]} -gt 0 ] || pallets=(model-registry inference validator-set)
 build_all
 cd "$VERITY_ROOT"
 for pallet in "${pallets[@]}"; do

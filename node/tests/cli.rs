@@ -26,10 +26,9 @@ fn export_chain_spec_dev_has_token_properties_and_runtime() {
 	assert_eq!(spec["properties"]["ss58Format"], 42);
 	let code = spec["genesis"]["runtimeGenesis"]["code"].as_str().expect("runtime code");
 	assert!(code.len() > 1000, "the spec carries the runtime Wasm");
-	assert_eq!(
-		spec["genesis"]["runtimeGenesis"]["patch"]["aura"]["authorities"].as_array().unwrap().len(),
-		1
-	);
+	let patch = &spec["genesis"]["runtimeGenesis"]["patch"];
+	assert_eq!(patch["validatorSet"]["validators"].as_array().unwrap().len(), 1);
+	assert_eq!(patch["session"]["keys"].as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -39,8 +38,16 @@ fn export_chain_spec_local_has_three_validators() {
 	let spec: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON chain spec");
 	assert_eq!(spec["name"], "Verity Local Testnet");
 	let patch = &spec["genesis"]["runtimeGenesis"]["patch"];
-	assert_eq!(patch["aura"]["authorities"].as_array().unwrap().len(), 3);
-	assert_eq!(patch["grandpa"]["authorities"].as_array().unwrap().len(), 3);
+	// Aura's and GRANDPA's authorities come from the validators' session keys.
+	assert_eq!(patch["validatorSet"]["validators"].as_array().unwrap().len(), 3);
+	let keys = patch["session"]["keys"].as_array().unwrap();
+	assert_eq!(keys.len(), 3);
+	for (account, validator, keys) in keys.iter().map(|k| (&k[0], &k[1], &k[2])) {
+		assert_eq!(account, validator);
+		for key in ["aura", "grandpa", "inference"] {
+			assert!(keys[key].is_string(), "{key} key of {account}");
+		}
+	}
 }
 
 #[test]

@@ -7,6 +7,7 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_model_registry, ModelRegistry]
 	[pallet_inference, Inference]
+	[pallet_validator_set, ValidatorSet]
 );
 
 /// The inference benchmarks run the bundled linear regressor, which the `dev` genesis registers.

@@ -1,10 +1,10 @@
 //! Configuration of every pallet in the runtime.
 
 use crate::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION,
-	SS58_PREFIX, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
+	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, Session, System, ValidatorSet, EXISTENTIAL_DEPOSIT,
+	MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -60,7 +60,8 @@ impl frame_system::Config for Runtime {
 
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
-	type DisabledValidators = ();
+	// A validator reported for an offence is disabled for the rest of the session.
+	type DisabledValidators = Session;
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type AllowMultipleBlocksPerSlot = ConstBool<false>;
 	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
@@ -71,10 +72,77 @@ impl pallet_grandpa::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	type MaxNominators = ConstU32<0>;
-	type MaxSetIdSessionEntries = ConstU64<0>;
-	// No session pallet: equivocations are not reported on chain.
-	type KeyOwnerProof = polkadot_sdk::sp_core::Void;
-	type EquivocationReportSystem = ();
+	// One authority set per session, and every session of the history kept.
+	type MaxSetIdSessionEntries = ConstU64<{ SESSION_HISTORY_DEPTH as u64 }>;
+	// An equivocation is proved against the session's historical root and reported to the
+	// offences pallet, whose handler (the validator set) removes the offender.
+	type KeyOwnerProof = polkadot_sdk::sp_session::MembershipProof;
+	type EquivocationReportSystem = pallet_grandpa::EquivocationReportSystem<
+		Self,
+		Offences,
+		Historical,
+		EquivocationReportLongevity,
+	>;
+}
+
+/// Sessions whose validators stay provable, and so equivocations reportable: a day of
+/// undisturbed sessions.
+pub const SESSION_HISTORY_DEPTH: u32 = 144;
+
+parameter_types! {
+	/// A session lasts 10 minutes unless the validator set changes (then it ends at once).
+	pub const SessionPeriod: BlockNumber = 10 * crate::MINUTES;
+	pub const SessionHistoryDepth: u32 = SESSION_HISTORY_DEPTH;
+	/// Blocks an equivocation report stays valid in the pool: the history's length.
+	pub const EquivocationReportLongevity: u64 =
+		SESSION_HISTORY_DEPTH as u64 * 10 * crate::MINUTES as u64;
+	/// Held from an account that sets session keys (any account may), for the storage they
+	/// take; released when it purges them.
+	pub const SessionKeyDeposit: Balance = crate::UNIT;
+}
+
+impl pallet_authorship::Config for Runtime {
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Aura>;
+	type EventHandler = ();
+}
+
+impl pallet_validator_set::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type AddRemoveOrigin = polkadot_sdk::frame_system::EnsureRoot<AccountId>;
+	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
+	type MinValidators = ConstU32<1>;
+	type SessionPeriod = SessionPeriod;
+	type HistoryDepth = SessionHistoryDepth;
+	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type ValidatorId = AccountId;
+	// Any account may set keys (it pays `KeyDeposit`); only the set's members validate.
+	type ValidatorIdOf = polkadot_sdk::sp_runtime::traits::ConvertInto;
+	type ShouldEndSession = ValidatorSet;
+	type NextSessionRotation = ValidatorSet;
+	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Self, ValidatorSet>;
+	type SessionHandler =
+		<crate::opaque::SessionKeys as polkadot_sdk::sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = crate::opaque::SessionKeys;
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type KeyDeposit = SessionKeyDeposit;
+}
+
+impl pallet_session::historical::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type FullIdentification = ();
+	type FullIdentificationOf = pallet_validator_set::NoIdentification;
+}
+
+impl pallet_offences::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type IdentificationTuple = pallet_session::historical::IdentificationTuple<Self>;
+	type OnOffenceHandler = ValidatorSet;
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -299,6 +367,16 @@ where
 		extension: crate::TxExtension,
 	) -> crate::UncheckedExtrinsic {
 		crate::UncheckedExtrinsic::new_transaction(call, extension)
+	}
+}
+
+/// Bare (unsigned) transactions: the GRANDPA equivocation reports validators submit.
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> crate::UncheckedExtrinsic {
+		crate::UncheckedExtrinsic::new_bare(call)
 	}
 }
 

@@ -4,8 +4,8 @@
 //! --chain dev` and the runtime's `GenesisBuilder` API always agree.
 
 use crate::{
-	AccountId, BalancesConfig, InferenceConfig, ModelRegistryConfig, RuntimeGenesisConfig,
-	SudoConfig, UNIT,
+	opaque::SessionKeys, AccountId, BalancesConfig, InferenceConfig, ModelRegistryConfig,
+	RuntimeGenesisConfig, SessionConfig, SudoConfig, ValidatorSetConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use pallet_model_registry::GenesisModel;
@@ -16,7 +16,6 @@ use polkadot_sdk::{
 	sp_consensus_grandpa::AuthorityId as GrandpaId,
 	sp_genesis_builder::{self, PresetId},
 	sp_keyring::{Ed25519Keyring, Sr25519Keyring},
-	*,
 };
 use serde_json::Value;
 use verity_primitives::{
@@ -28,9 +27,13 @@ use verity_primitives::{
 /// What each well-known development account starts with: one million VRT.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
 
-/// A validator's keys: Aura to author blocks, GRANDPA to vote on finality.
-fn authority(account: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(account.public().into(), grandpa.public().into())
+/// A validator's account and session keys from one development seed: Aura to author blocks,
+/// GRANDPA to vote on finality, and the inference key.
+fn authority(account: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AccountId, SessionKeys) {
+	let aura: AuraId = account.public().into();
+	let grandpa: GrandpaId = grandpa.public().into();
+	let inference: ExecutorId = account.public().into();
+	(account.to_account_id(), SessionKeys { aura, grandpa, inference })
 }
 
 /// What each genesis executor bonds: ten times the minimum.
@@ -43,7 +46,7 @@ fn executor(account: Sr25519Keyring) -> (AccountId, ExecutorId, crate::Balance) 
 }
 
 fn testnet_genesis(
-	authorities: Vec<(AuraId, GrandpaId)>,
+	authorities: Vec<(AccountId, SessionKeys)>,
 	executors: Vec<(AccountId, ExecutorId, crate::Balance)>,
 	min_committee: u32,
 	endowed_accounts: Vec<AccountId>,
@@ -53,13 +56,14 @@ fn testnet_genesis(
 		balances: BalancesConfig {
 			balances: endowed_accounts.iter().cloned().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
+		// Aura's and GRANDPA's authorities come from the session keys of the validator set.
+		validator_set: ValidatorSetConfig {
+			validators: authorities.iter().map(|(account, _)| account.clone()).collect::<Vec<_>>(),
 		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: authorities
+		session: SessionConfig {
+			keys: authorities
 				.iter()
-				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.map(|(account, keys)| (account.clone(), account.clone(), keys.clone()))
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root.clone()) },

@@ -26,8 +26,11 @@ pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 pub mod inference_probe;
+pub mod migrations;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validator_set_tests;
 
 use polkadot_sdk::{
 	frame_support::weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
@@ -76,7 +79,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 108,
+	spec_version: 109,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -168,6 +171,7 @@ type Migrations = (
 	pallet_inference::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_inference::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_inference::migrations::v5::MigrateV4ToV5<Runtime>,
+	migrations::IntoSessions,
 );
 
 /// Dispatches extrinsics to the pallets.
@@ -223,4 +227,22 @@ mod runtime {
 
 	#[runtime::pallet_index(8)]
 	pub type Inference = pallet_inference;
+
+	// The governed validator set and its sessions. The set's genesis is built before the
+	// session's, which asks it for the first validators; Aura and GRANDPA take their
+	// authorities from the session.
+	#[runtime::pallet_index(9)]
+	pub type Authorship = pallet_authorship;
+
+	#[runtime::pallet_index(10)]
+	pub type ValidatorSet = pallet_validator_set;
+
+	#[runtime::pallet_index(11)]
+	pub type Session = pallet_session;
+
+	#[runtime::pallet_index(12)]
+	pub type Historical = pallet_session::historical;
+
+	#[runtime::pallet_index(13)]
+	pub type Offences = pallet_offences;
 }

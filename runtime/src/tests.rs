@@ -12,7 +12,7 @@ use polkadot_sdk::{
 	*,
 };
 
-fn chain_from_preset(id: &str) -> TestExternalities {
+pub(crate) fn chain_from_preset(id: &str) -> TestExternalities {
 	// The preset is a patch over the default genesis config, applied as the node's chain spec
 	// applies it.
 	let patch = genesis_config_presets::get_preset(&id.into()).expect("preset exists");

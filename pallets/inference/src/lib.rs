@@ -2249,6 +2249,27 @@ pub mod pallet {
 		type Public = ExecutorId;
 	}
 
+	/// The inference key is one of a validator's session keys, so that `author_rotateKeys`
+	/// makes it with the others; a session change does nothing here, since executors register
+	/// and bond on their own ([`Pallet::register_executor`]), validators or not.
+	impl<T: Config> frame_support::traits::OneSessionHandler<T::AccountId> for Pallet<T> {
+		type Key = ExecutorId;
+
+		fn on_genesis_session<'a, I>(_validators: I)
+		where
+			I: Iterator<Item = (&'a T::AccountId, ExecutorId)> + 'a,
+		{
+		}
+
+		fn on_new_session<'a, I>(_changed: bool, _validators: I, _queued: I)
+		where
+			I: Iterator<Item = (&'a T::AccountId, ExecutorId)> + 'a,
+		{
+		}
+
+		fn on_disabled(_validator_index: u32) {}
+	}
+
 	/// The quorum of a committee's `reveals` (one slot per seat) for a model of `tolerance`: a
 	/// quorum of equal result hashes or, failing that, of revealed outcomes within the
 	/// tolerance. Its members, and the reveal of one of them that carried the outcome's bytes

@@ -1,0 +1,118 @@
+//! Runtime-level migrations: those that span several pallets.
+
+use crate::{
+	opaque::SessionKeys, AccountId, Grandpa, Historical, Offences, Runtime, Session, ValidatorSet,
+};
+use alloc::vec::Vec;
+use polkadot_sdk::{
+	frame_support::{
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+		weights::Weight,
+		BoundedVec,
+	},
+	sp_core::{crypto::ByteArray, sr25519},
+	*,
+};
+use verity_primitives::executor::ExecutorId;
+
+/// Brings a chain that ran Aura and GRANDPA without sessions (spec 108 and before) under
+/// `pallet-session` and the governed validator set, keeping its authorities.
+///
+/// Those chains' validators are the accounts of their Aura keys (as in every Verity genesis:
+/// one development seed gives a validator its account, its Aura key and its inference key), so
+/// the validator of the Aura key `a` and the GRANDPA key at the same position is the account
+/// `a`, with session keys `(a, grandpa, a)`. The set becomes the validator set and session 0's
+/// validators, and the session ends at the next two blocks so that session 1 has a historical
+/// root (equivocations are provable from there). Runs once: it checks the validator set's
+/// storage version, which genesis sets on new chains.
+pub struct IntoSessions;
+
+impl IntoSessions {
+	fn validators() -> Option<Vec<(AccountId, SessionKeys)>> {
+		let aura = pallet_aura::Authorities::<Runtime>::get();
+		let grandpa = Grandpa::grandpa_authorities();
+		if aura.is_empty() || aura.len() != grandpa.len() {
+			return None;
+		}
+		Some(
+			aura.into_iter()
+				.zip(grandpa)
+				.map(|(aura, (grandpa, _weight))| {
+					let raw: [u8; 32] =
+						aura.as_slice().try_into().expect("sr25519 keys are 32 bytes");
+					let inference: ExecutorId = sr25519::Public::from_raw(raw).into();
+					(AccountId::from(raw), SessionKeys { aura, grandpa, inference })
+				})
+				.collect(),
+		)
+	}
+}
+
+impl OnRuntimeUpgrade for IntoSessions {
+	fn on_runtime_upgrade() -> Weight {
+		use pallet_session::SessionInterface;
+		let db = <Runtime as frame_system::Config>::DbWeight::get();
+		if ValidatorSet::on_chain_storage_version() >= 1 {
+			return db.reads(1);
+		}
+		let Some(validators) = Self::validators() else {
+			log::error!(
+				target: "runtime::migrations",
+				"IntoSessions: Aura and GRANDPA authorities do not pair up; nothing migrated"
+			);
+			return db.reads(3);
+		};
+		let count = validators.len() as u64;
+		for (account, keys) in &validators {
+			// Keys set this way hold no deposit (as at genesis).
+			if let Err(e) = <Session as SessionInterface>::set_keys(account, keys.clone()) {
+				log::error!(target: "runtime::migrations", "IntoSessions: keys of {account:?}: {e:?}");
+			}
+		}
+		let accounts: Vec<AccountId> = validators.iter().map(|(a, _)| a.clone()).collect();
+		let set: BoundedVec<_, _> = accounts.clone().try_into().unwrap_or_else(|_| {
+			// Aura holds at most MAX_AUTHORITIES, the set's bound.
+			BoundedVec::truncate_from(accounts.clone())
+		});
+		pallet_validator_set::Validators::<Runtime>::put(set);
+		pallet_validator_set::RotationsPending::<Runtime>::put(2);
+		pallet_session::Validators::<Runtime>::put(accounts);
+		pallet_session::QueuedKeys::<Runtime>::put(validators);
+		pallet_grandpa::SetIdSession::<Runtime>::insert(Grandpa::current_set_id(), 0);
+
+		StorageVersion::new(1).put::<ValidatorSet>();
+		<Session as GetStorageVersion>::in_code_storage_version().put::<Session>();
+		<Historical as GetStorageVersion>::in_code_storage_version().put::<Historical>();
+		<Offences as GetStorageVersion>::in_code_storage_version().put::<Offences>();
+		log::info!(target: "runtime::migrations", "IntoSessions: {count} validators under sessions");
+		// Per validator: its keys (NextKeys, three KeyOwner entries, ExternallySetKeys); then
+		// the set, the session's two lists, GRANDPA's set id and session, four versions.
+		db.reads_writes(4 + 3 * count, 5 * count + 10)
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn pre_upgrade() -> Result<Vec<u8>, polkadot_sdk::sp_runtime::TryRuntimeError> {
+		use codec::Encode;
+		use polkadot_sdk::sp_consensus_aura::sr25519::AuthorityId as AuraId;
+		let authorities: Vec<AuraId> = pallet_aura::Authorities::<Runtime>::get().into_inner();
+		Ok(authorities.encode())
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn post_upgrade(state: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		use codec::Decode;
+		use polkadot_sdk::sp_consensus_aura::sr25519::AuthorityId as AuraId;
+		let before = Vec::<AuraId>::decode(&mut &state[..]).map_err(|_| "pre_upgrade state")?;
+		let after = pallet_aura::Authorities::<Runtime>::get().into_inner();
+		frame_support::ensure!(before == after, "Aura's authorities changed");
+		frame_support::ensure!(
+			pallet_session::Validators::<Runtime>::get().len() == after.len(),
+			"every authority is a session validator"
+		);
+		frame_support::ensure!(
+			ValidatorSet::on_chain_storage_version() == 1,
+			"the validator set's storage version is set"
+		);
+		Ok(())
+	}
+}
