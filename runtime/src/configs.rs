@@ -79,10 +79,19 @@ impl pallet_grandpa::Config for Runtime {
 	type KeyOwnerProof = polkadot_sdk::sp_session::MembershipProof;
 	type EquivocationReportSystem = pallet_grandpa::EquivocationReportSystem<
 		Self,
-		Offences,
+		pallet_validator_set::OnlyCurrentValidators<Self, Offences>,
 		Historical,
 		EquivocationReportLongevity,
 	>;
+}
+
+/// GRANDPA has an authority change still to enact (a forced change after a stall, which takes
+/// effect blocks later).
+pub struct GrandpaChangePending;
+impl polkadot_sdk::frame_support::traits::Get<bool> for GrandpaChangePending {
+	fn get() -> bool {
+		pallet_grandpa::PendingChange::<Runtime>::exists()
+	}
 }
 
 /// Sessions whose validators stay provable, and so equivocations reportable: a day of
@@ -113,6 +122,7 @@ impl pallet_validator_set::Config for Runtime {
 	type MinValidators = ConstU32<1>;
 	type SessionPeriod = SessionPeriod;
 	type HistoryDepth = SessionHistoryDepth;
+	type ConsensusChangePending = GrandpaChangePending;
 	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
 }
 

@@ -21,10 +21,14 @@ use verity_primitives::executor::ExecutorId;
 /// Those chains' validators are the accounts of their Aura keys (as in every Verity genesis:
 /// one development seed gives a validator its account, its Aura key and its inference key), so
 /// the validator of the Aura key `a` and the GRANDPA key at the same position is the account
-/// `a`, with session keys `(a, grandpa, a)`. The set becomes the validator set and session 0's
-/// validators, and the session ends at the next two blocks so that session 1 has a historical
-/// root (equivocations are provable from there). Runs once: it checks the validator set's
+/// `a`, with session keys `(a, grandpa, a)` (the two lists were built from one list of
+/// authorities, so positions pair them). The set becomes the validator set and session 0's
+/// validators, session 1 gets its historical root, and the session ends at the next two blocks,
+/// each starting a GRANDPA set mapped to its session. Runs once: it checks the validator set's
 /// storage version, which genesis sets on new chains.
+///
+/// Keys set this way hold no deposit; a migrated validator that later calls `session.setKeys`
+/// needs an account with funds for the 1 VRT deposit.
 pub struct IntoSessions;
 
 impl IntoSessions {
@@ -78,16 +82,28 @@ impl OnRuntimeUpgrade for IntoSessions {
 		pallet_validator_set::RotationsPending::<Runtime>::put(2);
 		pallet_session::Validators::<Runtime>::put(accounts);
 		pallet_session::QueuedKeys::<Runtime>::put(validators);
-		pallet_grandpa::SetIdSession::<Runtime>::insert(Grandpa::current_set_id(), 0);
+		// Session 1 is queued with the same validators: its root, as the session pallet's
+		// manager would have stored it (session 0, the current one, is proved from the keys).
+		let _ = <pallet_session::historical::NoteHistoricalRoot<Runtime, ValidatorSet> as
+			pallet_session::SessionManager<AccountId>>::new_session_genesis(1);
+		// GRANDPA checks a report of set s against the sessions of sets s - 1 and s.
+		let set_id = Grandpa::current_set_id();
+		pallet_grandpa::SetIdSession::<Runtime>::insert(set_id, 0);
+		if let Some(previous) = set_id.checked_sub(1) {
+			if !pallet_grandpa::SetIdSession::<Runtime>::contains_key(previous) {
+				pallet_grandpa::SetIdSession::<Runtime>::insert(previous, 0);
+			}
+		}
 
 		StorageVersion::new(1).put::<ValidatorSet>();
 		<Session as GetStorageVersion>::in_code_storage_version().put::<Session>();
 		<Historical as GetStorageVersion>::in_code_storage_version().put::<Historical>();
 		<Offences as GetStorageVersion>::in_code_storage_version().put::<Offences>();
 		log::info!(target: "runtime::migrations", "IntoSessions: {count} validators under sessions");
-		// Per validator: its keys (NextKeys, three KeyOwner entries, ExternallySetKeys); then
-		// the set, the session's two lists, GRANDPA's set id and session, four versions.
-		db.reads_writes(4 + 3 * count, 5 * count + 10)
+		// Per validator: its keys (NextKeys, three KeyOwner entries, ExternallySetKeys, read
+		// and written) and its part of session 1's root; then the set, the session's two
+		// lists, the root and its range, GRANDPA's set id and sessions, four versions.
+		db.reads_writes(6 + 7 * count, 5 * count + 14)
 	}
 
 	#[cfg(feature = "try-runtime")]

@@ -216,7 +216,15 @@ fn equivocation(
 	set_id: u64,
 	offender: Ed25519Keyring,
 ) -> grandpa_primitives::EquivocationProof<H256, u32> {
-	let round = 1;
+	equivocation_in(1, set_id, offender)
+}
+
+/// The same in another round.
+fn equivocation_in(
+	round: u64,
+	set_id: u64,
+	offender: Ed25519Keyring,
+) -> grandpa_primitives::EquivocationProof<H256, u32> {
 	let vote = |hash: H256| {
 		let prevote = finality_grandpa::Prevote { target_hash: hash, target_number: 1u32 };
 		let message = finality_grandpa::Message::Prevote(prevote.clone());
@@ -266,13 +274,23 @@ fn an_equivocating_validator_is_reported_and_removed() {
 			vec![Event::ValidatorRemoved { who: charlie.clone(), reason: Removal::Offence }]
 		);
 		assert!(!Validators::<Runtime>::get().contains(&charlie));
-		// The same offence cannot be reported twice.
+		// The same offence cannot be reported twice, nor another one of a removed validator
+		// (votes for any round are as easy to sign): nothing more is stored.
 		assert!(Grandpa::report_equivocation_unsigned(
 			RuntimeOrigin::none(),
 			Box::new(equivocation(set_id, Ed25519Keyring::Charlie)),
+			key_owner_proof.clone()
+		)
+		.is_err());
+		let reports = pallet_offences::Reports::<Runtime>::iter().count();
+		let later = equivocation_in(7, set_id, Ed25519Keyring::Charlie);
+		assert!(Grandpa::report_equivocation_unsigned(
+			RuntimeOrigin::none(),
+			Box::new(later),
 			key_owner_proof
 		)
 		.is_err());
+		assert_eq!(pallet_offences::Reports::<Runtime>::iter().count(), reports);
 
 		run_to(3);
 		assert_eq!(
@@ -328,6 +346,7 @@ fn a_chain_without_sessions_keeps_its_authorities_under_sessions() {
 		}
 		assert_eq!(ValidatorSet::on_chain_storage_version(), 1);
 		assert_eq!(Session::on_chain_storage_version(), Session::in_code_storage_version());
+		assert!(pallet_session::historical::HistoricalSessions::<Runtime>::get(1).is_some());
 
 		// Once only.
 		IntoSessions::on_runtime_upgrade();
@@ -341,5 +360,24 @@ fn a_chain_without_sessions_keeps_its_authorities_under_sessions() {
 		let key = (grandpa_primitives::KEY_TYPE, grandpa_authorities[2].clone());
 		let proof = Historical::prove(key.clone()).expect("a proof");
 		assert_eq!(Historical::check_proof(key, proof), Some((validators[2].clone(), ())));
+	});
+}
+
+#[test]
+fn rotations_wait_for_a_forced_grandpa_change_to_be_enacted() {
+	local().execute_with(|| {
+		let session = Session::current_index();
+		// Root notes a stall: the next boundary schedules a forced change, enacted 5 blocks on.
+		assert_ok!(Grandpa::note_stalled(RuntimeOrigin::root(), 5, 0));
+		assert_ok!(ValidatorSet::force_rotation(RuntimeOrigin::root()));
+		run_to(2);
+		assert_eq!(Session::current_index(), session + 1);
+		assert!(pallet_grandpa::PendingChange::<Runtime>::exists());
+		// The second rotation waits for it, so that it too starts a GRANDPA set.
+		run_to(6);
+		assert_eq!(Session::current_index(), session + 1);
+		run_to(8);
+		assert_eq!(Session::current_index(), session + 2);
+		assert_eq!(RotationsPending::<Runtime>::get(), 0);
 	});
 }

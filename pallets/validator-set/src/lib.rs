@@ -10,8 +10,10 @@
 //! - A change takes effect within two blocks: the pallet ends the session at the next block
 //!   (the new set is queued) and at the one after it (the queued set becomes the active one).
 //!   Without changes a session lasts [`Config::SessionPeriod`] blocks. Each boundary starts a
-//!   new GRANDPA authority set, and `pallet-session` takes the whole block's weight for it
-//!   (GRANDPA's and the executors' votes, operational, still fit).
+//!   new GRANDPA authority set, and `pallet-session` takes the whole block's weight for it:
+//!   operational transactions (the executors' votes) still fit, normal ones (equivocation
+//!   reports, governance calls) go in the next block. While GRANDPA has a forced change to
+//!   enact ([`Config::ConsensusChangePending`]) the rotations wait for it.
 //! - A validator whose keys leaked sets new ones with `session.setKeys`; they are queued at the
 //!   next session boundary and active at the one after it, within two periods.
 //!   [`Pallet::force_rotation`] makes that two blocks.
@@ -19,7 +21,9 @@
 //!   `grandpa.reportEquivocationUnsigned` against the session's historical root) is disabled for
 //!   the rest of the session where the disabling strategy allows it, and removed from the set
 //!   ([`Event::ValidatorRemoved`] with [`Removal::Offence`]) unless that would leave fewer than
-//!   [`Config::MinValidators`] ([`Event::OffenderKept`]).
+//!   [`Config::MinValidators`] ([`Event::OffenderKept`]). Reports against a validator no
+//!   longer in the set are refused ([`OnlyCurrentValidators`]), so an offender is punished, and
+//!   its reports stored, once.
 //!
 //! The pallet is `pallet-session`'s session manager (through `historical::NoteHistoricalRoot`,
 //! which keeps the roots equivocation proofs are checked against; the pallet prunes them after
@@ -101,6 +105,12 @@ pub mod pallet {
 		/// many sessions after it happened (GRANDPA's `MaxSetIdSessionEntries` should match).
 		#[pallet::constant]
 		type HistoryDepth: Get<SessionIndex>;
+
+		/// Whether the finality gadget still has an authority change to enact (GRANDPA's
+		/// `PendingChange`, from a forced change after a stall): the session does not end for
+		/// a governance change until it is enacted, so that the two rotations a change takes
+		/// each start a GRANDPA set.
+		type ConsensusChangePending: Get<bool>;
 
 		/// The weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -276,7 +286,7 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Whether the session must end now for a change to take effect.
 		fn change_pending() -> bool {
-			RotationsPending::<T>::get() > 0
+			RotationsPending::<T>::get() > 0 && !T::ConsensusChangePending::get()
 		}
 
 		fn period() -> BlockNumberFor<T> {
@@ -390,7 +400,16 @@ pub mod pallet {
 		}
 
 		fn new_session_genesis(_new_index: SessionIndex) -> Option<Vec<(AccountIdOf<T>, ())>> {
-			Some(Validators::<T>::get().into_iter().map(|v| (v, ())).collect())
+			// `pallet-session` has set the genesis keys by now; members without keys would hold
+			// session indices Aura and GRANDPA do not have.
+			let with_keys: Vec<_> = Validators::<T>::get()
+				.into_iter()
+				.filter(|v| {
+					<pallet_session::Pallet<T> as ValidatorRegistration<_>>::is_registered(v)
+				})
+				.map(|v| (v, ()))
+				.collect();
+			(!with_keys.is_empty()).then_some(with_keys)
 		}
 
 		fn start_session(_start_index: SessionIndex) {}
@@ -410,6 +429,38 @@ pub mod pallet {
 				Self::punish(&details.offender.0);
 			}
 			T::DbWeight::get().reads_writes(3, 4).saturating_mul(offenders.len() as u64)
+		}
+	}
+
+	/// Passes offence reports on to `R` (the offences pallet) only for offenders still in the
+	/// set: an offender is punished once, by removal, so a report against one already removed
+	/// is known (the pool refuses it, `Stale`) and stored nowhere. Without this an offender
+	/// could sign votes for any number of rounds and have each report, which pays no fee,
+	/// stored for good.
+	pub struct OnlyCurrentValidators<T, R>(core::marker::PhantomData<(T, R)>);
+
+	impl<T, R, O> sp_staking::offence::ReportOffence<AccountIdOf<T>, IdentificationTuple<T>, O>
+		for OnlyCurrentValidators<T, R>
+	where
+		T: Config,
+		O: sp_staking::offence::Offence<IdentificationTuple<T>>,
+		R: sp_staking::offence::ReportOffence<AccountIdOf<T>, IdentificationTuple<T>, O>,
+	{
+		fn report_offence(
+			reporters: Vec<AccountIdOf<T>>,
+			offence: O,
+		) -> Result<(), sp_staking::offence::OffenceError> {
+			let set = Validators::<T>::get();
+			if !offence.offenders().iter().any(|(who, ())| set.contains(who)) {
+				return Err(sp_staking::offence::OffenceError::DuplicateReport);
+			}
+			R::report_offence(reporters, offence)
+		}
+
+		fn is_known_offence(offenders: &[IdentificationTuple<T>], time_slot: &O::Slot) -> bool {
+			let set = Validators::<T>::get();
+			!offenders.iter().any(|(who, ())| set.contains(who))
+				|| R::is_known_offence(offenders, time_slot)
 		}
 	}
 
