@@ -241,10 +241,7 @@ pub mod pallet {
 		#[pallet::weight(<T as Config>::WeightInfo::add_validator(T::MaxValidators::get()))]
 		pub fn add_validator(origin: OriginFor<T>, who: AccountIdOf<T>) -> DispatchResult {
 			T::AddRemoveOrigin::ensure_origin(origin)?;
-			ensure!(
-				<pallet_session::Pallet<T> as ValidatorRegistration<_>>::is_registered(&who),
-				Error::<T>::NoSessionKeys
-			);
+			ensure!(Self::has_keys(&who), Error::<T>::NoSessionKeys);
 			Validators::<T>::try_mutate(|set| {
 				ensure!(!set.contains(&who), Error::<T>::AlreadyValidator);
 				set.try_push(who.clone()).map_err(|_| Error::<T>::TooManyValidators)
@@ -287,6 +284,15 @@ pub mod pallet {
 		/// Whether the session must end now for a change to take effect.
 		fn change_pending() -> bool {
 			RotationsPending::<T>::get() > 0 && !T::ConsensusChangePending::get()
+		}
+
+		fn has_keys(who: &AccountIdOf<T>) -> bool {
+			<pallet_session::Pallet<T> as ValidatorRegistration<_>>::is_registered(who)
+		}
+
+		/// The set's members that have session keys, as the session's manager hands them over.
+		fn members_with_keys() -> Vec<(AccountIdOf<T>, ())> {
+			Validators::<T>::get().into_iter().filter(Self::has_keys).map(|v| (v, ())).collect()
 		}
 
 		fn period() -> BlockNumberFor<T> {
@@ -385,13 +391,7 @@ pub mod pallet {
 			// `session.setKeys` are provable from the session they are active in).
 			// `pallet-session` would drop members without keys itself; checking here keeps a
 			// set of too few working validators from being handed over at all.
-			let with_keys: Vec<_> = Validators::<T>::get()
-				.into_iter()
-				.filter(|v| {
-					<pallet_session::Pallet<T> as ValidatorRegistration<_>>::is_registered(v)
-				})
-				.map(|v| (v, ()))
-				.collect();
+			let with_keys = Self::members_with_keys();
 			if (with_keys.len() as u32) < T::MinValidators::get() {
 				Self::deposit_event(Event::SetNotApplied { with_keys: with_keys.len() as u32 });
 				return None;
@@ -402,13 +402,7 @@ pub mod pallet {
 		fn new_session_genesis(_new_index: SessionIndex) -> Option<Vec<(AccountIdOf<T>, ())>> {
 			// `pallet-session` has set the genesis keys by now; members without keys would hold
 			// session indices Aura and GRANDPA do not have.
-			let with_keys: Vec<_> = Validators::<T>::get()
-				.into_iter()
-				.filter(|v| {
-					<pallet_session::Pallet<T> as ValidatorRegistration<_>>::is_registered(v)
-				})
-				.map(|v| (v, ()))
-				.collect();
+			let with_keys = Self::members_with_keys();
 			(!with_keys.is_empty()).then_some(with_keys)
 		}
 
