@@ -289,13 +289,20 @@ pub fn new_full<
 	})?;
 
 	if role.is_authority() {
-		let proposer_factory = sc_basic_authorship::ProposerFactory::new(
+		let mut proposer_factory = sc_basic_authorship::ProposerFactory::new(
 			task_manager.spawn_handle(),
 			client.clone(),
 			transaction_pool.clone(),
 			prometheus_registry.as_ref(),
 			telemetry.as_ref().map(|x| x.handle()),
 		);
+		// Blocks as large as the runtime allows (its operational class, which `system.setCode`
+		// is in): the proposer's default, 4 MiB, is below the runtime's 5 MiB, and a runtime
+		// upgrade whose code is larger than the default could not be included.
+		let max_length = *verity_runtime::configs::RuntimeBlockLength::get()
+			.max
+			.get(polkadot_sdk::frame_support::dispatch::DispatchClass::Operational);
+		proposer_factory.set_default_block_size_limit(max_length as usize);
 
 		let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
 

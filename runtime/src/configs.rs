@@ -1,10 +1,11 @@
 //! Configuration of every pallet in the runtime.
 
 use crate::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
-	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, Session, System, ValidatorSet, EXISTENTIAL_DEPOSIT,
-	MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION, SS58_PREFIX, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Historical, MultiBlockMigrations,
+	Nonce, Offences, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, System, ValidatorSet,
+	EXISTENTIAL_DEPOSIT, MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO, SLOT_DURATION, SS58_PREFIX,
+	VERSION,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -56,6 +57,30 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	// While a multi-block migration runs, blocks carry inherents only.
+	type MultiBlockMigrator = MultiBlockMigrations;
+}
+
+parameter_types! {
+	/// What multi-block migrations may take of a block: most of it, since blocks carry no
+	/// transactions while they run.
+	pub MbmServiceWeight: polkadot_sdk::frame_support::weights::Weight =
+		polkadot_sdk::sp_runtime::Perbill::from_percent(80) * RuntimeBlockWeights::get().max_block;
+}
+
+/// Multi-block migrations: storage translations too large for one block (see
+/// `pallet_inference::migrations::v6`). A migration that fails freezes the chain for
+/// governance (`FreezeChainOnFailedMigration`) rather than leaving storage half translated.
+impl pallet_migrations::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Migrations = crate::migrations::MultiBlock;
+	type CursorMaxLen = ConstU32<65_536>;
+	type IdentifierMaxLen = ConstU32<256>;
+	type MigrationStatusHandler = ();
+	type FailedMigrationHandler =
+		polkadot_sdk::frame_support::migrations::FreezeChainOnFailedMigration;
+	type MaxServiceWeight = MbmServiceWeight;
+	type WeightInfo = pallet_migrations::weights::SubstrateWeight<Runtime>;
 }
 
 impl pallet_aura::Config for Runtime {

@@ -30,6 +30,8 @@ pub mod migrations;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod upgrade_tests;
+#[cfg(test)]
 mod validator_set_tests;
 
 use polkadot_sdk::{
@@ -79,7 +81,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("verity"),
 	impl_name: alloc::borrow::Cow::Borrowed("verity-node"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -164,15 +166,8 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations to run on the next runtime upgrade (each runs once: it checks the
 /// pallet's storage version).
-type Migrations = (
-	pallet_model_registry::migrations::v1::MigrateV0ToV1<Runtime>,
-	pallet_inference::migrations::v1::MigrateV0ToV1<Runtime>,
-	pallet_inference::migrations::v2::MigrateV1ToV2<Runtime>,
-	pallet_inference::migrations::v3::MigrateV2ToV3<Runtime>,
-	pallet_inference::migrations::v4::MigrateV3ToV4<Runtime>,
-	pallet_inference::migrations::v5::MigrateV4ToV5<Runtime>,
-	migrations::IntoSessions,
-);
+type Migrations =
+	(pallet_model_registry::migrations::v1::MigrateV0ToV1<Runtime>, migrations::IntoSessions);
 
 /// Dispatches extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<
@@ -245,4 +240,7 @@ mod runtime {
 
 	#[runtime::pallet_index(13)]
 	pub type Offences = pallet_offences;
+
+	#[runtime::pallet_index(14)]
+	pub type MultiBlockMigrations = pallet_migrations;
 }

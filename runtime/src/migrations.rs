@@ -24,8 +24,8 @@ use verity_primitives::executor::ExecutorId;
 /// `a`, with session keys `(a, grandpa, a)` (the two lists were built from one list of
 /// authorities, so positions pair them). The set becomes the validator set and session 0's
 /// validators, session 1 gets its historical root, and the session ends at the next two blocks,
-/// each starting a GRANDPA set mapped to its session. Runs once: it checks the validator set's
-/// storage version, which genesis sets on new chains.
+/// each starting a GRANDPA set mapped to its session. Runs once: it does nothing on a chain
+/// whose session has validators (every chain started with sessions, and this one after it).
 ///
 /// Keys set this way hold no deposit; a migrated validator that later calls `session.setKeys`
 /// needs an account with funds for the 1 VRT deposit.
@@ -56,7 +56,9 @@ impl OnRuntimeUpgrade for IntoSessions {
 	fn on_runtime_upgrade() -> Weight {
 		use pallet_session::SessionInterface;
 		let db = <Runtime as frame_system::Config>::DbWeight::get();
-		if ValidatorSet::on_chain_storage_version() >= 1 {
+		// Not the validator set's storage version: `Executive` sets the versions of pallets new
+		// to the chain before any migration runs. A chain under sessions has validators in them.
+		if !pallet_session::Validators::<Runtime>::get().is_empty() {
 			return db.reads(1);
 		}
 		let Some(validators) = Self::validators() else {
@@ -131,4 +133,72 @@ impl OnRuntimeUpgrade for IntoSessions {
 		);
 		Ok(())
 	}
+}
+
+/// The multi-block migrations `pallet-migrations` runs (its `Config::Migrations`), in order.
+type Stepped = (pallet_inference::migrations::v6::MigrateV5ToV6<Runtime>,);
+
+/// [`Stepped`], as a type of its own: `pallet-migrations` asks a runtime built with
+/// `runtime-benchmarks` (as the node's default build is, for `verity-node benchmark`) for
+/// `MockedMigrations`, and this type is both, so that the same migrations run either way. The
+/// mock's controls do nothing: `pallet-migrations`' own benchmarks are not run on this runtime.
+pub struct MultiBlock;
+
+impl polkadot_sdk::frame_support::migrations::SteppedMigrations for MultiBlock {
+	fn len() -> u32 {
+		Stepped::len()
+	}
+
+	fn nth_id(n: u32) -> Option<Vec<u8>> {
+		Stepped::nth_id(n)
+	}
+
+	fn nth_max_steps(n: u32) -> Option<Option<u32>> {
+		Stepped::nth_max_steps(n)
+	}
+
+	fn nth_step(
+		n: u32,
+		cursor: Option<Vec<u8>>,
+		meter: &mut polkadot_sdk::frame_support::weights::WeightMeter,
+	) -> Option<Result<Option<Vec<u8>>, frame_support::migrations::SteppedMigrationError>> {
+		Stepped::nth_step(n, cursor, meter)
+	}
+
+	fn nth_transactional_step(
+		n: u32,
+		cursor: Option<Vec<u8>>,
+		meter: &mut polkadot_sdk::frame_support::weights::WeightMeter,
+	) -> Option<Result<Option<Vec<u8>>, frame_support::migrations::SteppedMigrationError>> {
+		Stepped::nth_transactional_step(n, cursor, meter)
+	}
+
+	fn nth_migrating_prefixes(n: u32) -> Option<Option<Vec<Vec<u8>>>> {
+		Stepped::nth_migrating_prefixes(n)
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn nth_pre_upgrade(n: u32) -> Option<Result<Vec<u8>, sp_runtime::TryRuntimeError>> {
+		Stepped::nth_pre_upgrade(n)
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn nth_post_upgrade(n: u32, state: Vec<u8>) -> Option<Result<(), sp_runtime::TryRuntimeError>> {
+		Stepped::nth_post_upgrade(n, state)
+	}
+
+	fn cursor_max_encoded_len() -> usize {
+		Stepped::cursor_max_encoded_len()
+	}
+
+	fn identifier_max_encoded_len() -> usize {
+		Stepped::identifier_max_encoded_len()
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_migrations::MockedMigrations for MultiBlock {
+	fn set_fail_after(_: u32) {}
+
+	fn set_success_after(_: u32) {}
 }

@@ -163,12 +163,13 @@ fn due_at<T: Config>(
 fn commit_all_but<T: Config>(job_id: JobId, except: Option<usize>) {
 	Jobs::<T>::mutate(job_id, |job| {
 		let job = job.as_mut().expect("job exists");
-		for i in 0..job.committee.len() {
+		let key = job.key;
+		for (i, seat) in job.seats.iter_mut().enumerate() {
 			if Some(i) == except {
 				continue;
 			}
 			let hash = outcome::<T>(i as i64).hash();
-			job.commits[i] = Some(commitment_of(&hash, &salt(i), &job.committee[i], &job.key));
+			seat.commit = Some(commitment_of(&hash, &salt(i), &seat.member, &key));
 		}
 	});
 }
@@ -179,12 +180,12 @@ fn reveal_all_but<T: Config>(job_id: JobId, except: Option<usize>) {
 	Jobs::<T>::mutate(job_id, |job| {
 		let job = job.as_mut().expect("job exists");
 		job.phase = Phase::Reveal;
-		for i in 0..job.committee.len() {
+		for (i, seat) in job.seats.iter_mut().enumerate() {
 			if Some(i) == except {
 				continue;
 			}
 			let o = outcome::<T>(i as i64);
-			job.reveals[i] = RevealSlot::Revealed(Reveal {
+			seat.reveal = RevealSlot::Revealed(Reveal {
 				result_hash: o.hash(),
 				outcome: Some(o.encode().try_into().expect("MaxOutputBytes")),
 			});
@@ -204,7 +205,8 @@ fn jobs_with_member<T: Config>(b: u32) -> Result<(T::AccountId, Vec<JobId>), Ben
 	let mut member = None;
 	while ids.len() < b as usize {
 		let id = job::<T>(&requester)?;
-		let committee = Jobs::<T>::get(id).expect("job").committee;
+		let committee: Vec<T::AccountId> =
+			Jobs::<T>::get(id).expect("job").members().cloned().collect();
 		if member.is_none() {
 			// One whose key is in the keystore (the genesis executors' are not).
 			let local = ExecutorId::all();
@@ -221,7 +223,7 @@ fn jobs_with_member<T: Config>(b: u32) -> Result<(T::AccountId, Vec<JobId>), Ben
 }
 
 fn index_in<T: Config>(job_id: JobId, who: &T::AccountId) -> usize {
-	Jobs::<T>::get(job_id).expect("job").committee.iter().position(|m| m == who).expect("member")
+	Jobs::<T>::get(job_id).expect("job").members().position(|m| m == who).expect("member")
 }
 
 /// `member`'s signature over a batch of `kind`, sent at this block.
@@ -296,8 +298,7 @@ mod benchmarks {
 		let id = undrawn::<T>(&funded::<T>("requester", 0), k)?;
 		let mut job = Jobs::<T>::get(id).ok_or("job")?;
 		job.phase = Phase::Draw;
-		job.committee = Default::default();
-		job.reveals = Default::default();
+		job.seats = Default::default();
 		let now = frame_system::Pallet::<T>::block_number();
 
 		#[block]
@@ -308,7 +309,7 @@ mod benchmarks {
 
 		let job = Jobs::<T>::get(id).ok_or("job")?;
 		assert_eq!(job.phase, Phase::Commit);
-		assert_eq!(job.committee.len() as u32, k);
+		assert_eq!(job.seats.len() as u32, k);
 		Ok(())
 	}
 
@@ -367,7 +368,7 @@ mod benchmarks {
 		for id in ids {
 			let job = Jobs::<T>::get(id).ok_or("job")?;
 			assert!(job.result.is_none());
-			assert!(job.reveals[index_in::<T>(*id, &member)] != RevealSlot::Pending);
+			assert!(job.seats[index_in::<T>(*id, &member)].reveal != RevealSlot::Pending);
 		}
 		Ok(())
 	}
@@ -542,7 +543,7 @@ mod benchmarks {
 
 		let job = Jobs::<T>::get(id).ok_or("job")?;
 		assert_eq!(job.phase, Phase::Completed);
-		assert!(job.reveals.iter().all(|r| matches!(r, RevealSlot::Revealed(_))));
+		assert!(job.seats.iter().all(|s| matches!(s.reveal, RevealSlot::Revealed(_))));
 		Ok(())
 	}
 
@@ -639,6 +640,57 @@ mod benchmarks {
 		}
 
 		assert!(ids.iter().all(|id| Jobs::<T>::get(id).is_none()));
+		Ok(())
+	}
+
+	/// One step of the version-6 migration over one job of the largest committee, every member
+	/// revealed with an outcome of `MaxOutputBytes` and the result too: translating it, finding
+	/// no job and no challenge after it, and writing the version.
+	#[benchmark]
+	fn migrate_v6_step() -> Result<(), BenchmarkError> {
+		use crate::migrations::v6::{v5, MigrateV5ToV6};
+		use polkadot_sdk::frame_support::{
+			migrations::SteppedMigration,
+			traits::{GetStorageVersion, StorageVersion},
+			weights::WeightMeter,
+			BoundedVec,
+		};
+		committees::<T>()?;
+		let id = job::<T>(&funded::<T>("requester", 0))?;
+		let job = Jobs::<T>::take(id).ok_or("job")?;
+		let k = job.seats.len();
+		let outcome: BoundedVec<u8, T::MaxOutputBytes> =
+			vec![7u8; T::MaxOutputBytes::get() as usize].try_into().map_err(|_| "outcome")?;
+		let reveal =
+			RevealSlot::Revealed(Reveal { result_hash: [1; 32], outcome: Some(outcome.clone()) });
+		let old = v5::Job::<T> {
+			key: job.key,
+			requester: job.requester,
+			model: job.model,
+			committee: BoundedVec::truncate_from(job.seats.into_iter().map(|s| s.member).collect()),
+			commits: BoundedVec::truncate_from(vec![Some([2u8; 32]); k]),
+			reveals: BoundedVec::truncate_from(vec![reveal; k]),
+			fee: job.fee,
+			phase: Phase::Completed,
+			due: job.due,
+			submitted_at: job.submitted_at,
+			result: Some(JobResult {
+				result_hash: Some([1; 32]),
+				outcome: Some(outcome),
+				failure: None,
+			}),
+		};
+		v5::Jobs::<T>::insert(id, old);
+		StorageVersion::new(5).put::<Inference<T>>();
+
+		#[block]
+		{
+			let done = MigrateV5ToV6::<T>::step(None, &mut WeightMeter::new());
+			assert_eq!(done, Ok(None));
+		}
+
+		assert_eq!(Inference::<T>::on_chain_storage_version(), 6);
+		assert_eq!(Jobs::<T>::get(id).ok_or("migrated")?.seats.len(), k);
 		Ok(())
 	}
 

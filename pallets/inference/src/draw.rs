@@ -28,7 +28,7 @@
 //! job fails ([`FailureReason::NoCommittee`]).
 
 use super::*;
-use alloc::{vec, vec::Vec};
+use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -38,6 +38,22 @@ use polkadot_sdk::{sp_io::hashing::blake2_256, sp_runtime::traits::Saturating};
 pub const DRAW_ATTEMPTS: u32 = 3;
 
 impl<T: Config> Pallet<T> {
+	/// The most drawing a committee of `k` weighs: the benchmarked draw, the reads of the
+	/// attempts after the first ([`DRAW_ATTEMPTS`]: a draw slot and a record per member and
+	/// the draw's size), and, when no attempt gives a committee, failing the job (bounded
+	/// by resolving a job of one).
+	pub fn draw_weight(k: u32) -> Weight {
+		let retries = u64::from(DRAW_ATTEMPTS - 1) * (2 * u64::from(k) + 1);
+		// Each member's standing on every attempt but the last.
+		let standings = u64::from(DRAW_ATTEMPTS - 1) * u64::from(k);
+		// And whether it is a challenged job's second committee.
+		T::WeightInfo::draw(k, T::MaxExecutors::get())
+			.saturating_add(
+				T::DbWeight::get().reads(retries.saturating_add(standings).saturating_add(1)),
+			)
+			.saturating_add(T::WeightInfo::resolve(1))
+	}
+
 	/// Hashes the previous block's reveals' [`Entropy`] into the [`Beacon`] (nothing when
 	/// they brought none).
 	pub(crate) fn mix_beacon() {
@@ -82,10 +98,13 @@ impl<T: Config> Pallet<T> {
 		escalation: Option<Escalation<T>>,
 		now: BlockNumberFor<T>,
 	) -> Weight {
-		let seats = job.commits.len() as u32;
+		let seats = job.size;
 		// A challenged job's second committee is drawn without the first's members: `k1` more
 		// are drawn, and those of the first left out.
-		let first = escalation.as_ref().map_or(&[][..], |e| &e.committee[..]);
+		let first: Vec<T::AccountId> = escalation
+			.as_ref()
+			.map(|e| e.seats.iter().map(|seat| seat.member.clone()).collect())
+			.unwrap_or_default();
 		let size = seats.saturating_add(first.len() as u32);
 		let beacon = Beacon::<T>::get();
 		let behind =
@@ -99,7 +118,7 @@ impl<T: Config> Pallet<T> {
 			}
 			attempts += 1;
 			let seed = Self::draw_seed(&beacon, &job.key, attempt);
-			let drawn = Self::without(Self::draw_committee(size, &seed), first, seats, &seed);
+			let drawn = Self::without(Self::draw_committee(size, &seed), &first, seats, &seed);
 			if drawn.len() as u32 != seats || drawn.iter().any(behind) {
 				continue;
 			}
@@ -120,13 +139,9 @@ impl<T: Config> Pallet<T> {
 		);
 		// As many members as seats, so within `MaxCommittee`.
 		let bounded = committee.map(|c| {
-			(
-				BoundedVec::try_from(c.clone()),
-				BoundedVec::try_from(vec![RevealSlot::Pending; c.len()]),
-				c,
-			)
+			(SeatsOf::<T>::try_from(c.iter().cloned().map(Seat::new).collect::<Vec<_>>()), c)
 		});
-		let Some((Ok(members), Ok(reveals), committee)) = bounded else {
+		let Some((Ok(seats), committee)) = bounded else {
 			// Settling a job with no committee does less than resolving a job of one.
 			match escalation {
 				Some(escalation) => {
@@ -143,8 +158,7 @@ impl<T: Config> Pallet<T> {
 			Stats::<T>::mutate(member, |s| s.assigned.saturating_inc());
 			PendingByExecutor::<T>::insert(member, job_id, ());
 		}
-		job.committee = members;
-		job.reveals = reveals;
+		job.seats = seats;
 		job.phase = Phase::Commit;
 		job.due = Self::schedule(now.saturating_add(T::CommitWindow::get()), job_id);
 		Self::deposit_event(Event::CommitteeDrawn { job: job_id, committee, due: job.due });

@@ -57,7 +57,7 @@
 //! larger than `MaxCommittee`, and must be larger than the first).
 
 use super::*;
-use alloc::{vec, vec::Vec};
+use alloc::vec::Vec;
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
@@ -124,7 +124,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let until = Challengeable::<T>::get(job_id).ok_or(Error::<T>::NotChallengeable)?;
 		ensure!(now < until, Error::<T>::NotChallengeable);
-		let k1 = job.committee.len() as u32;
+		let k1 = job.seats.len() as u32;
 		let k2 = Self::escalation_size(k1);
 		ensure!(
 			k2 > k1 && DrawableCount::<T>::get() >= k1.saturating_add(k2),
@@ -147,18 +147,15 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::CannotPayBond)?;
 		Challengeable::<T>::remove(job_id);
 
-		let seats = BoundedVec::try_from(vec![None; k2 as usize])
-			.map_err(|_| Error::<T>::CannotEscalate)?;
 		let escalation = Escalation {
-			committee: core::mem::take(&mut job.committee),
-			commits: core::mem::replace(&mut job.commits, seats),
-			reveals: core::mem::take(&mut job.reveals),
+			seats: core::mem::take(&mut job.seats),
 			phase: job.phase,
 			result: job.result.clone(),
 			challenger: challenger.clone(),
 			bond,
 		};
 		Escalations::<T>::insert(job_id, &escalation);
+		job.size = k2;
 		// The first round was settled: nothing of the requester's is held for the second.
 		job.fee.deadline_held = Zero::zero();
 		job.fee.total = Zero::zero();
@@ -215,12 +212,12 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> Weight {
 		let mut slashes = 0u32;
-		for (i, member) in job.committee.iter().enumerate() {
+		for seat in &job.seats {
+			let member = &seat.member;
 			PendingByExecutor::<T>::remove(member, job_id);
-			let slot = job.reveals.get(i).cloned().unwrap_or(RevealSlot::Pending);
-			let committed_in_time =
-				job.phase == Phase::Commit && job.commits.get(i).is_some_and(Option::is_some);
-			let taken = if slot == RevealSlot::Rejected {
+			let slot = &seat.reveal;
+			let committed_in_time = job.phase == Phase::Commit && seat.commit.is_some();
+			let taken = if *slot == RevealSlot::Rejected {
 				slashes.saturating_inc();
 				Self::slash(member, job_id, Offence::BadReveal)
 			} else {
@@ -237,11 +234,9 @@ impl<T: Config> Pallet<T> {
 				}
 			});
 		}
-		let Escalation { committee, commits, reveals, phase, result, challenger, bond } =
-			escalation;
-		job.committee = committee;
-		job.commits = commits;
-		job.reveals = reveals;
+		let Escalation { seats, phase, result, challenger, bond } = escalation;
+		job.size = seats.len() as u32;
+		job.seats = seats;
 		job.phase = phase;
 		job.result = result;
 		let returned = T::Currency::release(
@@ -271,7 +266,7 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> Weight {
 		let tolerance = job.model.tolerance;
-		let Some((_, accepted)) = decide::<T>(&job.reveals, tolerance) else {
+		let Some((_, accepted)) = decide::<T>(&job.seats, tolerance) else {
 			return Self::abandon_escalation(job_id, job, escalation, now);
 		};
 		let decode = |bytes: &Option<BoundedVec<u8, T::MaxOutputBytes>>| {
@@ -315,9 +310,10 @@ impl<T: Config> Pallet<T> {
 		let mut actions = 0u32;
 		// Paid a member fee from the pot, and sharing the reward.
 		let (mut to_pay, mut to_reward) = (Vec::new(), Vec::new());
-		for (i, member) in job.committee.iter().enumerate() {
+		for seat in &job.seats {
+			let member = &seat.member;
 			PendingByExecutor::<T>::remove(member, job_id);
-			let (offence, right) = match &job.reveals[i] {
+			let (offence, right) = match &seat.reveal {
 				RevealSlot::Revealed(r) if agrees(&r.result_hash, &r.outcome) => (None, true),
 				RevealSlot::Revealed(r) => (wrong(r).then_some(Offence::WrongResult), false),
 				RevealSlot::Rejected => (Some(Offence::BadReveal), false),
@@ -331,7 +327,7 @@ impl<T: Config> Pallet<T> {
 				to_reward.push(member.clone());
 			}
 			Stats::<T>::mutate(member, |s| {
-				match (&job.reveals[i], right) {
+				match (&seat.reveal, right) {
 					(_, true) => s.agreed.saturating_inc(),
 					(RevealSlot::Pending, _) => s.missed.saturating_inc(),
 					_ => s.disagreed.saturating_inc(),
@@ -343,12 +339,13 @@ impl<T: Config> Pallet<T> {
 		}
 		// The first round, judged again by the final result (its rejected and missing votes
 		// were settled then).
-		let first_paid = decide::<T>(&escalation.reveals, tolerance)
+		let first_paid = decide::<T>(&escalation.seats, tolerance)
 			.map(|(agreeing, _)| agreeing)
 			.unwrap_or_default();
 		let mut wrongly_paid = 0u32;
-		for (i, member) in escalation.committee.iter().enumerate() {
-			let RevealSlot::Revealed(reveal) = &escalation.reveals[i] else { continue };
+		for (i, seat) in escalation.seats.iter().enumerate() {
+			let member = &seat.member;
+			let RevealSlot::Revealed(reveal) = &seat.reveal else { continue };
 			let paid = first_paid.contains(&i);
 			if agrees(&reveal.result_hash, &reveal.outcome) {
 				to_reward.push(member.clone());
@@ -473,8 +470,8 @@ impl<T: Config> Pallet<T> {
 		}
 		// The second committee's outcomes are not kept: the result holds the accepted one, and
 		// the job's deposit paid for as many outcomes as its first committee's.
-		for slot in job.reveals.iter_mut() {
-			if let RevealSlot::Revealed(reveal) = slot {
+		for seat in job.seats.iter_mut() {
+			if let RevealSlot::Revealed(reveal) = &mut seat.reveal {
 				reveal.outcome = None;
 			}
 		}

@@ -115,6 +115,13 @@
 //! to [`Config::MaxHookWeight`] a block; entries beyond that wait for the next block, oldest
 //! first. No job stays open forever.
 //!
+//! While a multi-block migration runs (`pallet-migrations`: blocks then carry no transactions),
+//! the hooks wait ([`Pallet::paused`]): the jobs may be in a layout being translated. When it
+//! ends, the hook visits the deadlines it skipped; a commit, reveal or challenge window that
+//! was open during the pause ([`LastPause`]), when no vote or challenge could be sent, starts
+//! again as a whole window, so that no executor is slashed and no requester loses a challenge
+//! for it.
+//!
 //! Commits and reveals are operational transactions: a block full of submissions still has
 //! room for the votes that settle the jobs already paid for.
 
@@ -126,11 +133,16 @@ pub use draw::DRAW_ATTEMPTS;
 pub use executors::RecordOf;
 pub use pallet::*;
 use polkadot_sdk::{frame_support, frame_system};
+pub(crate) use resolution::decide;
+pub use resolution::within_tolerance;
+pub(crate) use settlement::Settlement;
 pub use types::*;
+pub use votes::commitment_of;
 pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod deadlines;
 pub mod draw;
 #[cfg(test)]
 mod draw_tests;
@@ -138,21 +150,30 @@ pub mod escalation;
 #[cfg(test)]
 mod escalation_tests;
 pub mod executors;
+#[cfg(any(feature = "try-runtime", test))]
+mod invariants;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod offchain;
 #[cfg(test)]
 mod offchain_tests;
+mod queries;
 pub mod reputation;
 #[cfg(test)]
 mod reputation_tests;
+pub mod resolution;
+pub mod settlement;
 pub mod slashing;
 #[cfg(test)]
 mod slashing_tests;
+pub mod submission;
 #[cfg(test)]
 mod tests;
 pub mod types;
+#[cfg(test)]
+mod upgrade_tests;
+pub mod votes;
 pub mod weights;
 
 /// The log target of the jobs pallet and its off-chain worker.
@@ -203,40 +224,32 @@ pub fn quorum(committee: u32) -> u32 {
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use alloc::{vec, vec::Vec};
+	use alloc::vec::Vec;
 	use codec::{Decode, Encode};
 	use frame_support::{
 		pallet_prelude::*,
-		traits::{
-			fungible::{Inspect, Mutate, MutateHold},
-			tokens::{Fortitude, Precision, Restriction},
-		},
-		weights::{WeightMeter, WeightToFee},
+		traits::fungible::{Inspect, Mutate, MutateHold},
+		weights::WeightToFee,
 	};
 	use frame_system::pallet_prelude::*;
-	use polkadot_sdk::{
-		sp_io::hashing::blake2_256,
-		sp_runtime::{
-			traits::{One, SaturatedConversion, Saturating, Zero},
-			FixedPointNumber, FixedU128, Perbill, RuntimeAppPublic,
-		},
+	use polkadot_sdk::sp_runtime::{
+		traits::{One, Saturating, Zero},
+		FixedU128, Perbill,
 	};
 	use verity_primitives::{
-		canonical::{CanonicalData, Outcome},
 		executor::{ExecutorId, ExecutorSignature},
 		inference::VoteKind,
-		model::{ModelLookup, ModelUnavailable, MAX_MODEL_TENSORS},
-		validate_inputs, ModelId, Tensor,
+		model::{ModelLookup, MAX_MODEL_TENSORS},
+		ModelId, Tensor,
 	};
 
 	/// The in-code storage version: 1 added job keys, model limits, resource fees, the block
-	/// load and the fee multiplier ([`crate::migrations::v1`]); 2 the executors' `voided` count
-	/// and the jobs' upkeep and deadline fees ([`crate::migrations::v2`]); 3 bonded executors in
-	/// a map, with their keys and the draw ([`crate::migrations::v3`]); 4 the executors'
+	/// load and the fee multiplier; 2 the executors' `voided` count and the jobs' upkeep and
+	/// deadline fees; 3 bonded executors in a map, with their keys and the draw; 4 the executors'
 	/// `slashed` count, and their statistics and open jobs keyed by a cryptographic hash of the
-	/// account ([`crate::migrations::v4`]); 5 the delayed draw, challenges and escalation,
-	/// and standings (new values, maps and appended variants only: [`crate::migrations::v5`]).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
+	/// account; 5 the delayed draw, challenges and escalation, and standings; 6 one record per
+	/// committee seat ([`Seat`]), a multi-block migration ([`crate::migrations::v6`]).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(6);
 
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -266,6 +279,41 @@ pub mod pallet {
 		Rejected,
 	}
 
+	/// One seat of a committee: its member and the member's votes.
+	#[derive(
+		CloneNoBound,
+		PartialEqNoBound,
+		EqNoBound,
+		Encode,
+		Decode,
+		MaxEncodedLen,
+		TypeInfo,
+		DebugNoBound,
+	)]
+	#[scale_info(skip_type_params(T))]
+	pub struct Seat<T: Config> {
+		pub member: T::AccountId,
+		/// `None` until the member commits.
+		pub commit: Option<Commitment>,
+		pub reveal: RevealSlot<T::MaxOutputBytes>,
+	}
+
+	impl<T: Config> Seat<T> {
+		/// A drawn member's seat, before it votes.
+		pub fn new(member: T::AccountId) -> Self {
+			Seat { member, commit: None, reveal: RevealSlot::Pending }
+		}
+
+		/// Whether the member committed and then revealed (or had its reveal rejected): what
+		/// the reveal phase waits for.
+		pub fn revealed_if_committed(&self) -> bool {
+			self.commit.is_none() || self.reveal != RevealSlot::Pending
+		}
+	}
+
+	/// A committee's seats, in the order its members were drawn.
+	pub type SeatsOf<T> = BoundedVec<Seat<T>, <T as Config>::MaxCommittee>;
+
 	/// A job and everything the chain knows about it.
 	#[derive(
 		CloneNoBound,
@@ -284,12 +332,10 @@ pub mod pallet {
 		pub key: JobKey,
 		pub requester: T::AccountId,
 		pub model: JobModel<T::AccountId>,
-		/// The members, once drawn (empty in [`Phase::Draw`]).
-		pub committee: BoundedVec<T::AccountId, T::MaxCommittee>,
-		/// One per seat from submission (so their number is the committee size the job asked
-		/// for), `None` until its member commits.
-		pub commits: BoundedVec<Option<Commitment>, T::MaxCommittee>,
-		pub reveals: BoundedVec<RevealSlot<T::MaxOutputBytes>, T::MaxCommittee>,
+		/// The committee size the round asks for (and paid for): at most `MaxCommittee`.
+		pub size: u32,
+		/// The committee, once drawn (empty in [`Phase::Draw`]): `size` seats.
+		pub seats: SeatsOf<T>,
 		pub fee: FeeQuote<BalanceOf<T>>,
 		pub phase: Phase,
 		/// The block whose `on_initialize` moves the job on (or prunes it when finished).
@@ -311,15 +357,36 @@ pub mod pallet {
 	)]
 	#[scale_info(skip_type_params(T))]
 	pub struct Escalation<T: Config> {
-		pub committee: BoundedVec<T::AccountId, T::MaxCommittee>,
-		pub commits: BoundedVec<Option<Commitment>, T::MaxCommittee>,
-		pub reveals: BoundedVec<RevealSlot<T::MaxOutputBytes>, T::MaxCommittee>,
+		/// The first committee's seats.
+		pub seats: SeatsOf<T>,
 		/// [`Phase::Completed`] or [`Phase::Failed`].
 		pub phase: Phase,
 		pub result: Option<JobResult<T::MaxOutputBytes>>,
 		pub challenger: T::AccountId,
 		/// Held from the challenger ([`HoldReason::ChallengeBond`]).
 		pub bond: BalanceOf<T>,
+	}
+
+	impl<T: Config> Job<T> {
+		/// The seat of `member`, if it is on the committee.
+		pub fn seat_of(&self, member: &T::AccountId) -> Option<&Seat<T>> {
+			self.seats.iter().find(|seat| seat.member == *member)
+		}
+
+		/// [`Job::seat_of`], to record a vote in.
+		pub fn seat_mut(&mut self, member: &T::AccountId) -> Option<&mut Seat<T>> {
+			self.seats.iter_mut().find(|seat| seat.member == *member)
+		}
+
+		/// The committee's members, in seat order.
+		pub fn members(&self) -> impl Iterator<Item = &T::AccountId> {
+			self.seats.iter().map(|seat| &seat.member)
+		}
+
+		/// How many members committed.
+		pub fn committed(&self) -> u32 {
+			self.seats.iter().filter(|seat| seat.commit.is_some()).count() as u32
+		}
 	}
 
 	#[pallet::pallet]
@@ -605,6 +672,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Escalations<T: Config> = StorageMap<_, Twox64Concat, JobId, Escalation<T>>;
 
+	/// The first block whose hook a multi-block migration paused, while it runs.
+	#[pallet::storage]
+	pub type PausedSince<T: Config> = StorageValue<_, BlockNumberFor<T>>;
+
+	/// The last pause of the hooks: its first block, and the block the hooks resumed at. A
+	/// window that was open in it (no vote and no challenge could be sent) starts again when
+	/// its deadline comes.
+	#[pallet::storage]
+	pub type LastPause<T: Config> = StorageValue<_, (BlockNumberFor<T>, BlockNumberFor<T>)>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -833,13 +910,23 @@ pub mod pallet {
 		}
 
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			// While a multi-block migration runs, jobs may be in another layout: nothing is
+			// read (see "Deadlines" in the crate docs).
+			if Self::paused() {
+				if PausedSince::<T>::get().is_none() {
+					PausedSince::<T>::put(now);
+				}
+				return T::DbWeight::get().reads_writes(2, 1);
+			}
+			let resumed = Self::end_pause(now);
 			Self::update_fee_multiplier(now);
 			// Before any draw of this block: the previous block's reveals feed it.
 			Self::mix_beacon();
 			// The whitelisted multiplier: read here, and written here or by no one; the
-			// entropy, read and removed, and the beacon, read and written.
+			// entropy, read and removed; the beacon, read and written; the last pause, read.
 			T::DbWeight::get()
-				.reads_writes(3, 3)
+				.reads_writes(4, 3)
+				.saturating_add(resumed)
 				.saturating_add(Self::handle_due(now, T::MaxHookWeight::get()))
 		}
 
@@ -948,111 +1035,7 @@ pub mod pallet {
 			max_fee: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let requester = ensure_signed(origin)?;
-			// A refused submission costs what its checks did (reading the minimum committee, the
-			// model, the executors and the block's load; checking and encoding the inputs), not a
-			// whole job.
-			let refused_at = |weight: Weight, error: Error<T>| {
-				polkadot_sdk::sp_runtime::DispatchErrorWithPostInfo {
-					post_info: Some(weight).into(),
-					error: error.into(),
-				}
-			};
-			let refused = |error| refused_at(Self::refused_submission_weight(), error);
-			ensure!(
-				committee_size >= MinCommittee::<T>::get().max(1)
-					&& committee_size <= T::MaxCommittee::get(),
-				refused(Error::<T>::InvalidCommitteeSize)
-			);
-			let runnable = T::Models::runnable(&model).map_err(|e| match e {
-				ModelUnavailable::NotFound => refused(Error::<T>::ModelNotFound),
-				ModelUnavailable::NotRunnable => refused(Error::<T>::ModelNotRunnable),
-			})?;
-			let encoded: BoundedVec<u8, T::MaxInputBytes> =
-				inputs.encode().try_into().map_err(|_| refused(Error::<T>::InputsTooLarge))?;
-			validate_inputs(&runnable.inputs, &inputs, T::MaxInputBytes::get())
-				.map_err(|_| refused(Error::<T>::InvalidInputs))?;
-			ensure!(
-				DrawableCount::<T>::get() >= committee_size,
-				refused(Error::<T>::NotEnoughExecutors)
-			);
-			let now = frame_system::Pallet::<T>::block_number();
-			let load = Self::admit(now, committee_size, runnable.limits.cpu_millis)
-				.ok_or_else(|| refused(Error::<T>::ChainBusy))?;
-
-			let job_id = NextJobId::<T>::get();
-			let parent = frame_system::Pallet::<T>::parent_hash();
-			// From here a refusal has also read, at most, the requester's holds.
-			let refused = |error| {
-				refused_at(
-					Self::refused_submission_weight().saturating_add(T::DbWeight::get().reads(1)),
-					error,
-				)
-			};
-			let fee = Self::quote(runnable.fee, committee_size);
-			ensure!(fee.total <= max_fee, refused(Error::<T>::FeeAboveMax));
-			T::Currency::hold(&HoldReason::JobFee.into(), &requester, fee.total)
-				.map_err(|_| refused(Error::<T>::CannotPayFee))?;
-			let deposit = Self::job_deposit(encoded.len() as u32, committee_size);
-			if !deposit.is_zero() {
-				T::Currency::hold(&HoldReason::JobDeposit.into(), &requester, deposit)
-					.map_err(|_| refused(Error::<T>::CannotPayFee))?;
-				JobDeposits::<T>::insert(job_id, deposit);
-			}
-			Load::<T>::put((now, load));
-			// Another fork has another parent at this height, or another job of this number:
-			// either way another key. The committee is not part of it: it is drawn later, and
-			// the key names what is computed, which does not depend on who computes it.
-			let key = blake2_256(
-				&(
-					b"verity/job",
-					parent,
-					job_id,
-					&requester,
-					model,
-					blake2_256(&encoded),
-					runnable.output_decimals,
-					committee_size,
-				)
-					.encode(),
-			);
-			JobsByRequester::<T>::insert(&requester, job_id, ());
-			JobInputs::<T>::insert(job_id, encoded);
-			NextJobId::<T>::put(job_id.saturating_add(1));
-			let draw_at = now.saturating_add(T::DrawDelay::get());
-			let mut job = Job {
-				key,
-				requester: requester.clone(),
-				model: JobModel {
-					id: model,
-					owner: runnable.owner,
-					output_decimals: runnable.output_decimals,
-					tolerance: runnable.tolerance,
-					limits: runnable.limits,
-				},
-				committee: Default::default(),
-				commits: vec![None; committee_size as usize]
-					.try_into()
-					.map_err(|_| Error::<T>::InvalidCommitteeSize)?,
-				reveals: Default::default(),
-				fee,
-				phase: Phase::Draw,
-				due: draw_at,
-				submitted_at: now,
-				result: None,
-			};
-			Self::deposit_event(Event::JobSubmitted {
-				job: job_id,
-				key,
-				model,
-				requester,
-				fee: fee.total,
-				deposit,
-				draw_at,
-			});
-			// At once, charged its worst case (`submission_weight`), when `DrawDelay` is 0.
-			Self::draw_at(job_id, &mut job, None, draw_at, now);
-			Jobs::<T>::insert(job_id, job);
-			Ok(().into())
+			Self::do_submit(requester, model, inputs, committee_size, max_fee)
 		}
 
 		/// Commits `executor`'s result for each job of the batch.
@@ -1099,34 +1082,7 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let _ = (signer, sent_at, signature);
-			let now = frame_system::Pallet::<T>::block_number();
-			// Items applied, and those that opened the reveal phase.
-			let (items, mut applied, mut opened) = (commits.len() as u32, 0u32, 0u32);
-			for item in commits {
-				// Items that went stale since authorization (another batch of the same member
-				// in the same block, a phase change) are skipped, not allowed to void the rest.
-				let Some(mut job) = Jobs::<T>::get(item.job).filter(|j| j.key == item.key) else {
-					continue;
-				};
-				let Some(index) = job.committee.iter().position(|m| *m == executor) else {
-					continue;
-				};
-				if job.phase != Phase::Commit || job.commits[index].is_some() {
-					continue;
-				}
-				job.commits[index] = Some(item.commitment);
-				applied += 1;
-				Self::deposit_event(Event::Committed { job: item.job, executor: executor.clone() });
-				if job.commits.iter().all(Option::is_some) {
-					Self::open_reveal(item.job, &mut job, now);
-					opened += 1;
-				}
-				Jobs::<T>::insert(item.job, job);
-			}
-			// Charged as if every item opened the reveal phase (one more write: its deadline).
-			let weight = T::WeightInfo::commit_results(applied)
-				.saturating_sub(T::DbWeight::get().writes((applied - opened).into()));
-			Ok(Some(Self::batch_weight(weight, items - applied)).into())
+			Self::do_commit(executor, commits)
 		}
 
 		/// Reveals `executor`'s results. Origin and signature as [`Pallet::commit_results`],
@@ -1160,77 +1116,7 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let _ = (signer, sent_at, signature);
-			let now = frame_system::Pallet::<T>::block_number();
-			let items = reveals.len() as u32;
-			// Items applied, the resolutions they set off, and what they bring the beacon.
-			let (mut applied, mut resolutions, mut entropy) = (0u32, Weight::zero(), [0u8; 32]);
-			for item in reveals {
-				let job_id = item.job;
-				// Stale items are skipped (see `commit_results`).
-				let Some(mut job) = Jobs::<T>::get(job_id)
-					.filter(|j| j.key == item.key && j.committee.len() as u32 <= max_committee)
-				else {
-					continue;
-				};
-				let Some(index) = job.committee.iter().position(|m| *m == executor) else {
-					continue;
-				};
-				let Some(commitment) = job.commits[index] else { continue };
-				if job.phase != Phase::Reveal || job.reveals[index] != RevealSlot::Pending {
-					continue;
-				}
-				let expected = commitment_of(&item.result_hash, &item.salt, &executor, &job.key);
-				let outcome_matches = item
-					.outcome
-					.as_ref()
-					.is_none_or(|outcome| blake2_256(outcome) == item.result_hash);
-				if expected == commitment && outcome_matches {
-					let share =
-						blake2_256(&(b"verity/entropy", item.salt, &executor, job.key).encode());
-					entropy.iter_mut().zip(share).for_each(|(e, s)| *e ^= s);
-					job.reveals[index] = RevealSlot::Revealed(Reveal {
-						result_hash: item.result_hash,
-						outcome: item.outcome,
-					});
-					Self::deposit_event(Event::Revealed {
-						job: job_id,
-						executor: executor.clone(),
-					});
-				} else {
-					job.reveals[index] = RevealSlot::Rejected;
-					Self::deposit_event(Event::RevealRejected {
-						job: job_id,
-						executor: executor.clone(),
-					});
-				}
-				let all_in = job
-					.commits
-					.iter()
-					.zip(job.reveals.iter())
-					.all(|(commit, reveal)| commit.is_none() || *reveal != RevealSlot::Pending);
-				applied += 1;
-				if all_in && Escalations::<T>::contains_key(job_id) {
-					// A challenged job's second round is resolved by `on_initialize`, whose work
-					// the challenger paid for: at the next block.
-					job.due = Self::schedule(now.saturating_add(One::one()), job_id);
-					resolutions.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
-				} else if all_in {
-					// Its `Escalations` read, and the resolution.
-					resolutions.saturating_accrue(T::DbWeight::get().reads(1));
-					resolutions
-						.saturating_accrue(T::WeightInfo::resolve(job.committee.len() as u32));
-					resolutions.saturating_accrue(Self::resolve_first(job_id, &mut job, now));
-				}
-				Jobs::<T>::insert(job_id, job);
-			}
-			if entropy != [0u8; 32] {
-				Entropy::<T>::mutate(|e| e.iter_mut().zip(entropy).for_each(|(e, s)| *e ^= s));
-				resolutions.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
-			}
-			// Charged as if every item resolved a committee of `max_committee`; refunded to what
-			// happened.
-			let weight = T::WeightInfo::reveal_results(applied).saturating_add(resolutions);
-			Ok(Some(Self::batch_weight(weight, items - applied)).into())
+			Self::do_reveal(executor, reveals, max_committee)
 		}
 
 		/// Removes an executor at once, in an emergency (a leaked key, a misbehaving
@@ -1388,863 +1274,6 @@ pub mod pallet {
 		}
 	}
 
-	impl<T: Config> Pallet<T> {
-		/// The fee for a job on a model with `model_fee`, with a committee of `committee_size`,
-		/// at the current fee multiplier.
-		pub fn quote(model_fee: BalanceOf<T>, committee_size: u32) -> FeeQuote<BalanceOf<T>> {
-			let multiplier = FeeMultiplier::<T>::get();
-			let executor_fee = multiplier.saturating_mul_int(T::ExecutorFee::get());
-			let base_fee = multiplier.saturating_mul_int(T::BaseFee::get());
-			let resource_fee =
-				multiplier.saturating_mul_int(T::ResourceFailureFee::get()).min(executor_fee);
-			let upkeep_fee = T::WeightToFee::weight_to_fee(&Self::upkeep_weight(committee_size));
-			let deadline_fee =
-				T::WeightToFee::weight_to_fee(&Self::deadline_weight(committee_size));
-			let deadline_held = deadline_fee.saturating_mul(2u32.into());
-			let total = model_fee
-				.saturating_add(executor_fee.saturating_mul(committee_size.into()))
-				.saturating_add(base_fee)
-				.saturating_add(upkeep_fee)
-				.saturating_add(deadline_held);
-			FeeQuote {
-				model_fee,
-				executor_fee,
-				base_fee,
-				resource_fee,
-				upkeep_fee,
-				deadline_fee,
-				deadline_held,
-				total,
-			}
-		}
-
-		/// What `on_initialize` certainly does for a job of a committee of `k`: visit its
-		/// deadline entries (commit, reveal, pruning) and prune it, and, when the draw is
-		/// delayed, visit its draw entry and draw its committee.
-		pub fn upkeep_weight(k: u32) -> Weight {
-			let mut upkeep =
-				Self::entry_weight().saturating_mul(2).saturating_add(Self::prune_weight());
-			if !T::DrawDelay::get().is_zero() {
-				upkeep = upkeep
-					.saturating_add(Self::entry_weight())
-					.saturating_add(Self::draw_weight(k));
-			}
-			if !T::ChallengeWindow::get().is_zero() {
-				upkeep = upkeep
-					.saturating_add(Self::entry_weight())
-					.saturating_add(Self::finalize_weight());
-			}
-			upkeep
-		}
-
-		/// Pruning a finished job, beyond reading its entry: the benchmarked pruning, and
-		/// finding it has no challenge window open.
-		fn prune_weight() -> Weight {
-			T::WeightInfo::prune(1)
-				.saturating_sub(T::WeightInfo::prune(0))
-				.saturating_add(T::DbWeight::get().reads(1))
-		}
-
-		/// The weight of `submit_job` for a committee of `k`: the benchmarked submission, and
-		/// the draw when it happens there (`DrawDelay` 0).
-		pub fn submission_weight(k: u32) -> Weight {
-			let weight = T::WeightInfo::submit_job(k, T::MaxExecutors::get());
-			if T::DrawDelay::get().is_zero() {
-				weight.saturating_add(Self::draw_weight(k))
-			} else {
-				weight
-			}
-		}
-
-		/// The most drawing a committee of `k` weighs: the benchmarked draw, the reads of the
-		/// attempts after the first ([`DRAW_ATTEMPTS`]: a draw slot and a record per member and
-		/// the draw's size), and, when no attempt gives a committee, failing the job (bounded
-		/// by resolving a job of one).
-		pub fn draw_weight(k: u32) -> Weight {
-			let retries = u64::from(DRAW_ATTEMPTS - 1) * (2 * u64::from(k) + 1);
-			// Each member's standing on every attempt but the last.
-			let standings = u64::from(DRAW_ATTEMPTS - 1) * u64::from(k);
-			// And whether it is a challenged job's second committee.
-			T::WeightInfo::draw(k, T::MaxExecutors::get())
-				.saturating_add(
-					T::DbWeight::get().reads(retries.saturating_add(standings).saturating_add(1)),
-				)
-				.saturating_add(T::WeightInfo::resolve(1))
-		}
-
-		/// The block's load with a job of `seats` and `cpu_millis` added, if it stays within
-		/// the bounds.
-		pub(crate) fn admit(
-			now: BlockNumberFor<T>,
-			seats: u32,
-			cpu_millis: u32,
-		) -> Option<BlockLoad> {
-			let mut load = match Load::<T>::get() {
-				Some((block, load)) if block == now => load,
-				_ => BlockLoad::default(),
-			};
-			load.seats = load.seats.checked_add(seats)?;
-			load.cpu_millis = load.cpu_millis.checked_add(cpu_millis.into())?;
-			(load.seats <= T::MaxSeatsPerBlock::get()
-				&& load.cpu_millis <= T::MaxCpuMillisPerBlock::get())
-			.then_some(load)
-		}
-
-		/// How full the previous block's admission was, as the larger of its two shares.
-		fn fill(now: BlockNumberFor<T>) -> FixedU128 {
-			match Load::<T>::get() {
-				Some((block, load)) if block.saturating_add(One::one()) == now => {
-					let seats = FixedU128::saturating_from_rational(
-						load.seats,
-						T::MaxSeatsPerBlock::get().max(1),
-					);
-					let cpu = FixedU128::saturating_from_rational(
-						load.cpu_millis,
-						T::MaxCpuMillisPerBlock::get().max(1),
-					);
-					seats.max(cpu)
-				},
-				_ => FixedU128::zero(),
-			}
-		}
-
-		/// Moves the fee multiplier by the previous block's fill: `m × (1 + (fill − ½) / 4)`,
-		/// so up to an eighth per block when full and down as much when empty, kept within one
-		/// and [`Config::MaxFeeMultiplier`].
-		pub(crate) fn update_fee_multiplier(now: BlockNumberFor<T>) {
-			let fill = Self::fill(now);
-			let half = FixedU128::saturating_from_rational(1, 2);
-			let quarter = FixedU128::saturating_from_rational(1, 4);
-			let old = FeeMultiplier::<T>::get();
-			let new = if fill >= half {
-				old.saturating_add(old.saturating_mul((fill - half).saturating_mul(quarter)))
-			} else {
-				old.saturating_sub(old.saturating_mul((half - fill).saturating_mul(quarter)))
-			}
-			.clamp(FixedU128::one(), T::MaxFeeMultiplier::get());
-			if new != old {
-				FeeMultiplier::<T>::put(new);
-			}
-		}
-
-		/// A job as the runtime API shows it.
-		pub fn job_info(
-			id: JobId,
-		) -> Option<JobInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-			let job = Jobs::<T>::get(id)?;
-			let result = job.result.clone();
-			let challenge_until = Challengeable::<T>::get(id);
-			Some(JobInfo {
-				id,
-				key: job.key,
-				requester: job.requester,
-				model: job.model.id,
-				inputs: JobInputs::<T>::get(id).map(BoundedVec::into_inner).unwrap_or_default(),
-				committee: job.committee.into_inner(),
-				commits: job.commits.iter().map(Option::is_some).collect(),
-				reveals: job
-					.reveals
-					.iter()
-					.map(|r| match r {
-						RevealSlot::Pending => None,
-						RevealSlot::Revealed(_) => Some(true),
-						RevealSlot::Rejected => Some(false),
-					})
-					.collect(),
-				fee: job.fee,
-				phase: job.phase,
-				due: job.due,
-				submitted_at: job.submitted_at,
-				result_hash: result.as_ref().and_then(|r| r.result_hash),
-				outcome: result.as_ref().and_then(|r| r.outcome.clone().map(|o| o.into_inner())),
-				failure: result.and_then(|r| r.failure),
-				is_final: matches!(job.phase, Phase::Completed | Phase::Failed)
-					&& challenge_until.is_none(),
-				challenge_until,
-				first_committee: Escalations::<T>::get(id)
-					.map(|e| e.committee.into_inner())
-					.unwrap_or_default(),
-			})
-		}
-
-		/// The invariants: every requester's held job fees are exactly what its open jobs owe,
-		/// and every open job is due at a block that has it in its queue.
-		#[cfg(any(feature = "try-runtime", test))]
-		pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
-			use frame_support::traits::fungible::InspectHold;
-			// Per requester: the fees its open jobs hold, and the deposits its stored jobs hold.
-			let mut owed: alloc::collections::BTreeMap<T::AccountId, (BalanceOf<T>, BalanceOf<T>)> =
-				Default::default();
-			for (id, job) in Jobs::<T>::iter() {
-				let (fees, deposits) = owed.entry(job.requester.clone()).or_default();
-				deposits.saturating_accrue(JobDeposits::<T>::get(id).unwrap_or_default());
-				if matches!(job.phase, Phase::Draw | Phase::Commit | Phase::Reveal) {
-					fees.saturating_accrue(job.fee.total);
-					ensure!(Due::<T>::contains_key(job.due, id), "an open job has no deadline");
-				}
-			}
-			for (requester, _) in JobsByRequester::<T>::iter_keys() {
-				let (fees, deposits) = owed.get(&requester).copied().unwrap_or_default();
-				let held =
-					|reason: HoldReason| T::Currency::balance_on_hold(&reason.into(), &requester);
-				ensure!(
-					held(HoldReason::JobFee) == fees,
-					"held job fees differ from what open jobs owe"
-				);
-				ensure!(
-					held(HoldReason::JobDeposit) == deposits,
-					"held deposits differ from the stored jobs'"
-				);
-			}
-			ensure!(
-				JobDeposits::<T>::iter_keys().all(Jobs::<T>::contains_key),
-				"a deposit outlives its job"
-			);
-			// Per challenger: the bonds of its open challenges.
-			let mut bonds: alloc::collections::BTreeMap<T::AccountId, BalanceOf<T>> =
-				Default::default();
-			for (id, escalation) in Escalations::<T>::iter() {
-				let open = Jobs::<T>::get(id).map(|job| job.phase);
-				ensure!(
-					matches!(open, Some(Phase::Draw | Phase::Commit | Phase::Reveal)),
-					"a challenge outlives its second round"
-				);
-				bonds.entry(escalation.challenger).or_default().saturating_accrue(escalation.bond);
-			}
-			for (challenger, bond) in bonds {
-				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::ChallengeBond.into(), &challenger)
-						== bond,
-					"held challenge bonds differ from the open challenges'"
-				);
-			}
-			for (id, until) in Challengeable::<T>::iter() {
-				let job = Jobs::<T>::get(id).ok_or("a challenge window outlives its job")?;
-				ensure!(
-					matches!(job.phase, Phase::Completed | Phase::Failed) && job.due == until,
-					"a challenge window is open on an undecided job"
-				);
-				ensure!(Due::<T>::contains_key(until, id), "a challenge window never closes");
-			}
-			ensure!(
-				Standings::<T>::iter_keys().all(Executors::<T>::contains_key),
-				"a standing outlives its executor"
-			);
-			for (member, stats) in Stats::<T>::iter() {
-				let settled = stats.settled();
-				ensure!(
-					settled <= stats.assigned as u64,
-					"an executor settled more jobs than drawn"
-				);
-				let open = PendingByExecutor::<T>::iter_key_prefix(&member).count() as u64;
-				ensure!(
-					open == stats.assigned as u64 - settled,
-					"an executor's open jobs differ from its record"
-				);
-			}
-			Self::executors_try_state()
-		}
-
-		/// The jobs `requester` submitted (until pruned).
-		pub fn jobs_by_requester(requester: T::AccountId) -> Vec<JobId> {
-			JobsByRequester::<T>::iter_key_prefix(requester).collect()
-		}
-
-		/// The open jobs on whose committee `executor` sits.
-		pub fn pending_for_executor(executor: T::AccountId) -> Vec<JobId> {
-			PendingByExecutor::<T>::iter_key_prefix(executor).collect()
-		}
-
-		/// The fee estimate of the runtime API.
-		pub fn fee_estimate(model: ModelId, committee_size: u32) -> Option<BalanceOf<T>> {
-			let runnable = T::Models::runnable(&model).ok()?;
-			Some(Self::quote(runnable.fee, committee_size).total)
-		}
-
-		/// Handles the jobs due by `now`, oldest first, spending at most `limit`; the weight
-		/// spent.
-		pub(crate) fn handle_due(now: BlockNumberFor<T>, limit: Weight) -> Weight {
-			// The backlog and the first queue looked into are spent; its update is kept room for.
-			let update = T::DbWeight::get().writes(1);
-			let mut meter = WeightMeter::with_consumed_and_limit(
-				T::WeightInfo::on_initialize(0),
-				limit.saturating_sub(update),
-			);
-			let backlog = DueBacklog::<T>::get();
-			let mut block = backlog.unwrap_or(now);
-			let left = loop {
-				if !Self::advance_due(block, now, &mut meter) {
-					break Some(block);
-				}
-				if block >= now {
-					break None;
-				}
-				block = block.saturating_add(1u32.into());
-				if meter.try_consume(T::DbWeight::get().reads(1)).is_err() {
-					break Some(block);
-				}
-			};
-			let mut spent = meter.consumed();
-			if left != backlog {
-				spent.saturating_accrue(update);
-				match left {
-					Some(block) => DueBacklog::<T>::put(block),
-					None => DueBacklog::<T>::kill(),
-				}
-			}
-			spent
-		}
-
-		/// Makes `job` due at `at`; returns `at`.
-		pub(crate) fn schedule(at: BlockNumberFor<T>, job: JobId) -> BlockNumberFor<T> {
-			Due::<T>::insert(at, job, ());
-			at
-		}
-
-		/// The storage deposit of a job of a committee of `k` whose SCALE-encoded inputs are
-		/// `bytes` long: the base, and the price of every byte it may store (its inputs, and an
-		/// outcome of `MaxOutputBytes` in each member's reveal and in the result).
-		pub fn job_deposit(bytes: u32, k: u32) -> BalanceOf<T> {
-			let outcomes = k.saturating_add(1).saturating_mul(T::MaxOutputBytes::get());
-			let stored = bytes.saturating_add(outcomes);
-			T::JobDepositBase::get()
-				.saturating_add(T::JobDepositPerByte::get().saturating_mul(stored.into()))
-		}
-
-		/// What a refused `submit_job` is charged: seven reads and 0.1 ms for checking the inputs.
-		pub fn refused_submission_weight() -> Weight {
-			T::DbWeight::get().reads(7).saturating_add(Weight::from_parts(100_000_000, 0))
-		}
-
-		/// The most resolving a job of a committee of `k` weighs: the benchmarked resolution (a
-		/// completed job, its model told so), the registry's bookkeeping of a resource failure
-		/// ([`Pallet::resource_failure_weight`]), and a slash or a reward for each member (a
-		/// member is slashed, or rewarded for being right, or neither).
-		pub fn resolution_weight(k: u32) -> Weight {
-			T::WeightInfo::resolve(k)
-				.saturating_add(Self::resource_failure_weight())
-				.saturating_add(Self::slash_weight().saturating_mul(k.into()))
-		}
-
-		/// The most moving a job of a committee of `k` on at a deadline weighs: its resolution,
-		/// and taking its deadline fee (one more payment from the requester's hold, bounded by
-		/// what one more member's settlement costs).
-		pub fn deadline_weight(k: u32) -> Weight {
-			Self::resolution_weight(k)
-				.saturating_add(
-					T::WeightInfo::resolve(k.saturating_add(1))
-						.saturating_sub(T::WeightInfo::resolve(k)),
-				)
-				// Whether it is a challenged job's second round.
-				.saturating_add(T::DbWeight::get().reads(1))
-		}
-
-		/// What a resource failure costs the registry beyond a completed job: counting it, and
-		/// perhaps deprecating the model (two reads and two writes).
-		pub fn resource_failure_weight() -> Weight {
-			T::DbWeight::get().reads_writes(2, 2)
-		}
-
-		/// The most a reveal batch of `items` can weigh whose jobs' committees are at most
-		/// `max_committee`: every item resolving its job, and the batch's entropy added to the
-		/// block's.
-		pub fn reveal_weight(items: u32, max_committee: u32) -> Weight {
-			let k = max_committee.min(T::MaxCommittee::get());
-			// And whether it is a second round (resolved by `on_initialize` instead).
-			let resolution = Self::resolution_weight(k).saturating_add(T::DbWeight::get().reads(1));
-			T::WeightInfo::reveal_results(items)
-				.saturating_add(resolution.saturating_mul(items.into()))
-				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
-		}
-
-		/// What `on_initialize` spends on every entry it reaches: finding it, reading its job,
-		/// removing it.
-		pub(crate) fn entry_weight() -> Weight {
-			T::WeightInfo::on_initialize(1).saturating_sub(T::WeightInfo::on_initialize(0))
-		}
-
-		/// The weight of a batch of which `skipped` items were stale: the applied items' weight
-		/// and one job read for each skipped one (charged up front for all, refunded to this).
-		fn batch_weight(applied: Weight, skipped: u32) -> Weight {
-			applied.saturating_add(T::DbWeight::get().reads(skipped.into()))
-		}
-
-		/// Checks an authorized batch of `kind`: first its signature by `signer` over
-		/// `(kind tag, genesis hash, executor, signer, sent_at, items)` (the genesis hash is the
-		/// only storage read before it), then that `signer` is `executor`'s key, then each job:
-		/// present under its key, in the phase `kind` votes in, with `executor` on its committee
-		/// and not done yet, with a committee of at most `max_committee`. Provides one tag per
-		/// item (see [`Pallet::commit_results`]).
-		#[allow(clippy::too_many_arguments)]
-		pub fn authorize_batch<Items: Encode>(
-			kind: VoteKind,
-			executor: &T::AccountId,
-			signer: &ExecutorId,
-			items: &Items,
-			sent_at: BlockNumberFor<T>,
-			signature: &ExecutorSignature,
-			jobs: impl Iterator<Item = (JobId, JobKey)>,
-			max_committee: u32,
-		) -> TransactionValidityWithRefund {
-			let payload = Self::vote_payload(kind, executor, signer, sent_at, items);
-			if !signer.verify(&payload, signature) {
-				return Err(InvalidTransaction::BadProof.into());
-			}
-			let now = frame_system::Pallet::<T>::block_number();
-			if sent_at > now {
-				return Err(InvalidTransaction::Future.into());
-			}
-			if ExecutorOfKey::<T>::get(signer).as_ref() != Some(executor) {
-				return Err(InvalidTransaction::BadSigner.into());
-			}
-			let jobs: Vec<(JobId, JobKey)> = jobs.collect();
-			if jobs.is_empty()
-				|| (1..jobs.len()).any(|i| jobs[..i].iter().any(|j| j.0 == jobs[i].0))
-			{
-				return Err(InvalidTransaction::Call.into());
-			}
-			let phase = match kind {
-				VoteKind::Commit => Phase::Commit,
-				VoteKind::Reveal => Phase::Reveal,
-			};
-			for (job_id, key) in &jobs {
-				let job = Jobs::<T>::get(job_id)
-					.filter(|job| job.key == *key)
-					.ok_or(InvalidTransaction::Stale)?;
-				if job.phase != phase {
-					return Err(InvalidTransaction::Stale.into());
-				}
-				if job.committee.len() as u32 > max_committee {
-					return Err(InvalidTransaction::Call.into());
-				}
-				let index = job
-					.committee
-					.iter()
-					.position(|m| m == executor)
-					.ok_or(InvalidTransaction::BadSigner)?;
-				let done = match phase {
-					Phase::Commit => job.commits[index].is_some(),
-					_ => job.commits[index].is_none() || job.reveals[index] != RevealSlot::Pending,
-				};
-				if done {
-					return Err(InvalidTransaction::Stale.into());
-				}
-			}
-			let window: u64 = match phase {
-				Phase::Commit => T::CommitWindow::get(),
-				_ => T::RevealWindow::get(),
-			}
-			.try_into()
-			.unwrap_or(u64::MAX);
-			let mut valid = ValidTransaction::with_tag_prefix("VerityInference")
-				// Sent again in a later block, an item replaces its earlier sending.
-				.priority(T::UnsignedPriority::get().saturating_add(sent_at.saturated_into()))
-				.longevity(window.max(1))
-				.propagate(true);
-			for (_, key) in &jobs {
-				valid = valid.and_provides((kind.tag(), executor, key));
-			}
-			valid.build().map(|valid| (valid, Weight::zero()))
-		}
-
-		/// Authorizes a [`Pallet::reveal_results`] batch: [`Pallet::authorize_batch`] over the
-		/// reveals and the batch's largest committee.
-		fn authorize_reveals(
-			_source: TransactionSource,
-			executor: &T::AccountId,
-			signer: &ExecutorId,
-			reveals: &RevealsOf<T>,
-			max_committee: &u32,
-			sent_at: &BlockNumberFor<T>,
-			signature: &ExecutorSignature,
-		) -> TransactionValidityWithRefund {
-			Self::authorize_batch(
-				VoteKind::Reveal,
-				executor,
-				signer,
-				&(reveals, *max_committee),
-				*sent_at,
-				signature,
-				reveals.iter().map(|r| (r.job, r.key)),
-				*max_committee,
-			)
-		}
-
-		/// What an executor signs for a batch of `kind`.
-		pub fn vote_payload<Items: Encode>(
-			kind: VoteKind,
-			executor: &T::AccountId,
-			signer: &ExecutorId,
-			sent_at: BlockNumberFor<T>,
-			items: &Items,
-		) -> Vec<u8> {
-			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-			(kind.tag(), genesis, executor, signer, sent_at, items).encode()
-		}
-
-		/// Handles the jobs due at `block` (`now` or before) while `meter` has room for them;
-		/// whether all were handled. Each entry is charged for what it did.
-		fn advance_due(
-			block: BlockNumberFor<T>,
-			now: BlockNumberFor<T>,
-			meter: &mut WeightMeter,
-		) -> bool {
-			let entry = Self::entry_weight();
-			for job_id in Due::<T>::iter_key_prefix(block) {
-				if meter.try_consume(entry).is_err() {
-					return false;
-				}
-				let job = Jobs::<T>::get(job_id).filter(|job| job.due == block);
-				let job = match job {
-					Some(mut job) if job.phase == Phase::Draw => {
-						// Room for the worst case (a second committee is drawn from `k2 + k1`);
-						// charged what it did.
-						let escalation = Escalations::<T>::get(job_id);
-						let first = escalation.as_ref().map_or(0, |e| e.committee.len());
-						let size = job.commits.len().saturating_add(first) as u32;
-						if !meter.can_consume(Self::draw_weight(size)) {
-							return false;
-						}
-						Due::<T>::remove(block, job_id);
-						meter.consume(Self::draw(job_id, &mut job, escalation, now));
-						Jobs::<T>::insert(job_id, job);
-						continue;
-					},
-					other => other,
-				};
-				let work = match &job {
-					// Moved on early: nothing left to do.
-					None => Weight::zero(),
-					Some(job) if matches!(job.phase, Phase::Completed | Phase::Failed) => {
-						if Challengeable::<T>::contains_key(job_id) {
-							Self::finalize_weight()
-						} else {
-							Self::prune_weight().saturating_sub(entry)
-						}
-					},
-					// Opening the reveal phase or failing weighs less than resolving.
-					Some(job) => {
-						let k = job.committee.len() as u32;
-						let weight = Self::deadline_weight(k);
-						if Escalations::<T>::contains_key(job_id) {
-							weight.saturating_add(Self::escalation_extra_weight(k))
-						} else {
-							weight
-						}
-					},
-				};
-				if meter.try_consume(work).is_err() {
-					return false;
-				}
-				Due::<T>::remove(block, job_id);
-				if let Some(job) = job {
-					Self::advance(job_id, job, now);
-				}
-			}
-			true
-		}
-
-		/// Moves a due job on: commit → reveal (or failure), reveal → resolution, finished →
-		/// pruned.
-		fn advance(job_id: JobId, mut job: Job<T>, now: BlockNumberFor<T>) {
-			match job.phase {
-				Phase::Draw => {
-					let _ = Self::draw(job_id, &mut job, Escalations::<T>::get(job_id), now);
-					Jobs::<T>::insert(job_id, job);
-				},
-				Phase::Commit => {
-					Self::take_deadline_fee(&mut job);
-					let committed = job.commits.iter().filter(|c| c.is_some()).count() as u32;
-					if committed >= quorum(job.committee.len() as u32) {
-						Self::open_reveal(job_id, &mut job, now);
-					} else if let Some(escalation) = Escalations::<T>::take(job_id) {
-						let _ = Self::abandon_escalation(job_id, &mut job, escalation, now);
-					} else {
-						// Charged its worst case before (`advance_due`).
-						let _ =
-							Self::fail(job_id, &mut job, FailureReason::NotEnoughCommits, &[], now);
-					}
-					Jobs::<T>::insert(job_id, job);
-				},
-				Phase::Reveal => {
-					Self::take_deadline_fee(&mut job);
-					// Charged its worst case before (`advance_due`).
-					let _ = Self::resolve(job_id, &mut job, now);
-					Jobs::<T>::insert(job_id, job);
-				},
-				Phase::Completed | Phase::Failed if Challengeable::<T>::take(job_id).is_some() => {
-					Self::finalize(job_id, &mut job, now);
-					Jobs::<T>::insert(job_id, job);
-				},
-				Phase::Completed | Phase::Failed => {
-					Jobs::<T>::remove(job_id);
-					JobInputs::<T>::remove(job_id);
-					if let Some(deposit) = JobDeposits::<T>::take(job_id) {
-						let reason = HoldReason::JobDeposit.into();
-						if T::Currency::release(&reason, &job.requester, deposit, Precision::Exact)
-							.is_err()
-						{
-							defensive!("a job's deposit stays held until it is pruned");
-						}
-					}
-					JobsByRequester::<T>::remove(&job.requester, job_id);
-					Self::deposit_event(Event::JobPruned { job: job_id });
-				},
-			}
-		}
-
-		/// The fee collector takes one of the job's held deadline fees: `on_initialize` is
-		/// moving it on.
-		fn take_deadline_fee(job: &mut Job<T>) {
-			let fee = job.fee.deadline_fee.min(job.fee.deadline_held);
-			Self::pay(&job.requester, &T::FeeCollector::get(), fee);
-			job.fee.deadline_held = job.fee.deadline_held.saturating_sub(fee);
-			job.fee.total = job.fee.total.saturating_sub(fee);
-		}
-
-		fn open_reveal(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
-			job.phase = Phase::Reveal;
-			job.due = Self::schedule(now.saturating_add(T::RevealWindow::get()), job_id);
-			Self::deposit_event(Event::RevealPhase { job: job_id, due: job.due });
-		}
-
-		/// Decides a job from its reveals, pays and refunds, slashes, and opens its challenge
-		/// window (or, for a challenged job's second round, settles the challenge: see
-		/// [`crate::escalation`]). Returns the weight it took beyond the benchmarked resolution
-		/// (a resource failure's, and its slashes and rewards).
-		pub(crate) fn resolve(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
-			match Escalations::<T>::take(job_id) {
-				Some(escalation) => Self::resolve_escalation(job_id, job, escalation, now),
-				None => Self::resolve_first(job_id, job, now),
-			}
-		}
-
-		/// [`Pallet::resolve`] for a job that was not challenged: decided by its first
-		/// committee, settled at once.
-		fn resolve_first(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) -> Weight {
-			let Some((agreeing, reveal)) = decide::<T>(&job.reveals, job.model.tolerance) else {
-				return Self::fail(job_id, job, FailureReason::NoQuorum, &[], now);
-			};
-			let failure =
-				reveal.outcome.as_ref().and_then(|bytes| match Outcome::decode(&mut &bytes[..]) {
-					Ok(Outcome::Failure(code)) => Some(code),
-					_ => None,
-				});
-			if let Some(code) = failure {
-				T::Models::job_settled(&job.model.id, code.is_resource_failure());
-				let settled = Self::fail(job_id, job, FailureReason::of(code), &agreeing, now);
-				return if code.is_resource_failure() {
-					settled.saturating_add(Self::resource_failure_weight())
-				} else {
-					settled
-				};
-			}
-
-			T::Models::job_settled(&job.model.id, false);
-			let settled = Self::settle(job_id, job, &agreeing, Settlement::Completed);
-			Self::complete(job_id, job, reveal);
-			Self::finish(job_id, job, now);
-			settled
-		}
-
-		/// Records `reveal` as the job's result: [`Phase::Completed`], [`Event::JobCompleted`].
-		pub(crate) fn complete(job_id: JobId, job: &mut Job<T>, reveal: Reveal<T::MaxOutputBytes>) {
-			job.phase = Phase::Completed;
-			job.result = Some(JobResult {
-				result_hash: Some(reveal.result_hash),
-				outcome: reveal.outcome.clone(),
-				failure: None,
-			});
-			Self::deposit_event(Event::JobCompleted {
-				job: job_id,
-				result_hash: reveal.result_hash,
-				output: reveal.outcome.map(|o| o.into_inner()),
-			});
-		}
-
-		/// Fails a job, settling it: `agreeing` is the quorum on an error outcome (empty when
-		/// there is none). Returns the weight of its slashes and rewards.
-		pub(crate) fn fail(
-			job_id: JobId,
-			job: &mut Job<T>,
-			reason: FailureReason,
-			agreeing: &[usize],
-			now: BlockNumberFor<T>,
-		) -> Weight {
-			let settlement = match reason {
-				FailureReason::Resources(_) => Settlement::ResourceFailure,
-				_ => Settlement::Failed,
-			};
-			let settled = Self::settle(job_id, job, agreeing, settlement);
-			job.phase = Phase::Failed;
-			let result_hash = agreeing.first().and_then(|i| match &job.reveals[*i] {
-				RevealSlot::Revealed(r) => Some(r.result_hash),
-				_ => None,
-			});
-			job.result = Some(JobResult { result_hash, outcome: None, failure: Some(reason) });
-			Self::deposit_event(Event::JobFailed { job: job_id, reason });
-			Self::finish(job_id, job, now);
-			settled
-		}
-
-		/// Pays and refunds a job's held fee (see the table in the crate docs), slashes the
-		/// members whose offences the job proves (see [`Offence`]) and rewards the agreeing
-		/// members from it, and records each member's stats. `agreeing` is the quorum on the
-		/// result or the error outcome, or empty. Returns the weight of the slashes and rewards
-		/// it tried (each at most `WeightInfo::slash`).
-		fn settle(
-			job_id: JobId,
-			job: &Job<T>,
-			agreeing: &[usize],
-			settlement: Settlement,
-		) -> Weight {
-			let fee = job.fee;
-			// `agreeing` are members of the committee: never more of them than seats (one
-			// commit slot each, drawn or not).
-			let others = (job.commits.len().saturating_sub(agreeing.len())) as u32;
-			let mut refund = fee.executor_fee.saturating_mul(others.into());
-			let member_fee = match settlement {
-				Settlement::ResourceFailure => {
-					// The rest of each agreeing member's executor fee goes back.
-					let kept = fee.executor_fee.saturating_sub(fee.resource_fee);
-					refund =
-						refund.saturating_add(kept.saturating_mul((agreeing.len() as u32).into()));
-					fee.resource_fee
-				},
-				_ => fee.executor_fee,
-			};
-			if settlement == Settlement::Completed {
-				Self::pay(&job.requester, &job.model.owner, fee.model_fee);
-			} else {
-				refund = refund.saturating_add(fee.model_fee);
-			}
-			// The hook's work: its upkeep is kept whatever the outcome, deadline fees it did
-			// not take come back. One payment to the fee collector, one refund.
-			let mut collected = fee.upkeep_fee;
-			if agreeing.is_empty() {
-				refund = refund.saturating_add(fee.base_fee);
-			} else {
-				collected = collected.saturating_add(fee.base_fee);
-			}
-			Self::pay(&job.requester, &T::FeeCollector::get(), collected);
-			refund = refund.saturating_add(fee.deadline_held);
-			// A miss is proven only when the others settled the job in time with a result or
-			// an execution error: it could be run and voted on in its windows.
-			let misses_proven = !agreeing.is_empty() && settlement != Settlement::ResourceFailure;
-			let (mut slashed, mut slashes) = (BalanceOf::<T>::zero(), 0u32);
-			for (i, member) in job.committee.iter().enumerate() {
-				PendingByExecutor::<T>::remove(member, job_id);
-				let agreed = agreeing.contains(&i);
-				if agreed {
-					Self::pay(&job.requester, member, member_fee);
-				}
-				// A member that committed in time, on a job failed for too few commits, missed
-				// nothing: the job is void for it.
-				let committed_in_time = job.phase == Phase::Commit && job.commits[i].is_some();
-				let offence = match (&job.reveals[i], agreed) {
-					(RevealSlot::Rejected, _) => Some(Offence::BadReveal),
-					(RevealSlot::Pending, false) if !committed_in_time && misses_proven => {
-						Some(Offence::Missed)
-					},
-					_ => None,
-				};
-				// Each attempt is charged, whether or not it found anything to take.
-				slashes.saturating_accrue(offence.is_some() as u32);
-				let taken = offence.and_then(|offence| Self::slash(member, job_id, offence));
-				if let Some(to_treasury) = taken {
-					slashed = slashed.saturating_add(to_treasury);
-				}
-				Stats::<T>::mutate(member, |s| {
-					match (&job.reveals[i], agreed) {
-						(_, true) => s.agreed.saturating_inc(),
-						(RevealSlot::Revealed(_) | RevealSlot::Rejected, false) => {
-							s.disagreed.saturating_inc()
-						},
-						(RevealSlot::Pending, false) if committed_in_time => {
-							s.voided.saturating_inc()
-						},
-						(RevealSlot::Pending, false) => s.missed.saturating_inc(),
-					}
-					if taken.is_some() {
-						s.slashed.saturating_inc();
-					}
-				});
-			}
-			Self::refund(&job.requester, refund);
-			let rewards = Self::reward(job_id, job, agreeing, slashed);
-			Self::slash_weight().saturating_mul(slashes.saturating_add(rewards).into())
-		}
-
-		/// A first committee decided the job: opens its challenge window, or, when there is
-		/// none or nothing was decided (too few commits, no committee), makes it final.
-		fn finish(job_id: JobId, job: &mut Job<T>, now: BlockNumberFor<T>) {
-			let window = T::ChallengeWindow::get();
-			let decided = !matches!(
-				job.result.as_ref().and_then(|r| r.failure),
-				Some(FailureReason::NotEnoughCommits | FailureReason::NoCommittee)
-			);
-			if decided && !window.is_zero() {
-				let until = Self::schedule(now.saturating_add(window), job_id);
-				Challengeable::<T>::insert(job_id, until);
-				job.due = until;
-			} else {
-				Self::finalize(job_id, job, now);
-			}
-		}
-
-		/// Moves `amount` of the requester's held fee to `to`; back to the requester if `to`
-		/// cannot take it.
-		fn pay(requester: &T::AccountId, to: &T::AccountId, amount: BalanceOf<T>) {
-			if amount.is_zero() {
-				return;
-			}
-			let moved = T::Currency::transfer_on_hold(
-				&HoldReason::JobFee.into(),
-				requester,
-				to,
-				amount,
-				Precision::Exact,
-				Restriction::Free,
-				Fortitude::Polite,
-			);
-			if moved.is_err() {
-				Self::refund(requester, amount);
-			}
-		}
-
-		fn refund(requester: &T::AccountId, amount: BalanceOf<T>) {
-			if amount.is_zero() {
-				return;
-			}
-			if T::Currency::release(&HoldReason::JobFee.into(), requester, amount, Precision::Exact)
-				.is_err()
-			{
-				defensive!("a job's fee stays held until it is settled");
-			}
-		}
-	}
-
-	/// How a job's fee is settled.
-	#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-	enum Settlement {
-		/// A quorum accepted a result.
-		Completed,
-		/// A quorum agreed on an error outcome (or there was none).
-		Failed,
-		/// A quorum agreed the job ran out of its model's resources.
-		ResourceFailure,
-	}
-
-	/// The commitment to `result_hash` with `salt` by `executor` for the job of `key`.
-	pub fn commitment_of<AccountId: Encode>(
-		result_hash: &[u8; 32],
-		salt: &[u8; 32],
-		executor: &AccountId,
-		key: &JobKey,
-	) -> Commitment {
-		blake2_256(&(result_hash, salt, executor, key).encode())
-	}
-
 	impl<T: Config> polkadot_sdk::sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
 		type Public = ExecutorId;
 	}
@@ -2268,88 +1297,5 @@ pub mod pallet {
 		}
 
 		fn on_disabled(_validator_index: u32) {}
-	}
-
-	/// The quorum of a committee's `reveals` (one slot per seat) for a model of `tolerance`: a
-	/// quorum of equal result hashes or, failing that, of revealed outcomes within the
-	/// tolerance. Its members, and the reveal of one of them that carried the outcome's bytes
-	/// (every member of a hash quorum revealed the same hash, so any one's bytes are the
-	/// outcome; taking them from one that carried them means a member revealing the hash alone
-	/// cannot turn a quorum on a failure into a completion). `None` without a quorum.
-	pub(crate) fn decide<T: Config>(
-		reveals: &[RevealSlot<T::MaxOutputBytes>],
-		tolerance: u64,
-	) -> Option<(Vec<usize>, Reveal<T::MaxOutputBytes>)> {
-		let q = quorum(reveals.len() as u32) as usize;
-		let revealed: Vec<(usize, &Reveal<T::MaxOutputBytes>)> = reveals
-			.iter()
-			.enumerate()
-			.filter_map(|(i, slot)| match slot {
-				RevealSlot::Revealed(r) => Some((i, r)),
-				_ => None,
-			})
-			.collect();
-		let by_hash = largest_group(&revealed, |a, b| a.result_hash == b.result_hash)
-			.filter(|(_, group)| group.len() >= q);
-		let (chosen, agreeing) = by_hash.or_else(|| {
-			let outcomes: Vec<(usize, Outcome)> = revealed
-				.iter()
-				.filter_map(|(i, r)| {
-					let bytes = r.outcome.as_ref()?;
-					Some((*i, Outcome::decode(&mut &bytes[..]).ok()?))
-				})
-				.collect();
-			largest_group(&outcomes, |a, b| within_tolerance(a, b, tolerance))
-				.filter(|(_, group)| group.len() >= q)
-		})?;
-		let carrier = agreeing
-			.iter()
-			.copied()
-			.find(|i| matches!(&reveals[*i], RevealSlot::Revealed(r) if r.outcome.is_some()))
-			.unwrap_or(chosen);
-		match &reveals[carrier] {
-			RevealSlot::Revealed(reveal) => Some((agreeing, reveal.clone())),
-			_ => None,
-		}
-	}
-
-	/// Among `(member, value)` pairs, the member whose value `agree`s with the most others, and
-	/// those members (itself included); the first such member on a tie.
-	fn largest_group<V>(
-		items: &[(usize, V)],
-		agree: impl Fn(&V, &V) -> bool,
-	) -> Option<(usize, Vec<usize>)> {
-		let mut best: Option<(usize, Vec<usize>)> = None;
-		for (i, value) in items {
-			let group: Vec<usize> =
-				items.iter().filter(|(_, other)| agree(value, other)).map(|(j, _)| *j).collect();
-			if best.as_ref().is_none_or(|(_, b)| group.len() > b.len()) {
-				best = Some((*i, group));
-			}
-		}
-		best
-	}
-
-	/// Whether two outcomes agree within `tolerance` units of the last kept decimal: same
-	/// tensors, shapes and types; raw data equal; fixed-point elements at most `tolerance` apart.
-	pub fn within_tolerance(a: &Outcome, b: &Outcome, tolerance: u64) -> bool {
-		let (Outcome::Success(a), Outcome::Success(b)) = (a, b) else { return a == b };
-		a.len() == b.len()
-			&& a.iter().zip(b).all(|(x, y)| {
-				x.name == y.name
-					&& x.dtype == y.dtype
-					&& x.shape == y.shape
-					&& match (&x.data, &y.data) {
-						(CanonicalData::Fixed(p), CanonicalData::Fixed(q)) => {
-							p.len() == q.len()
-								&& p.iter().zip(q).all(|(u, v)| {
-									(i128::from(*u) - i128::from(*v)).unsigned_abs()
-										<= u128::from(tolerance)
-								})
-						},
-						(CanonicalData::Raw(p), CanonicalData::Raw(q)) => p == q,
-						_ => false,
-					}
-			})
 	}
 }

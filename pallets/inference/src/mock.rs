@@ -59,6 +59,24 @@ impl frame_system::Config for Test {
 	type Block = Block;
 	type BlockWeights = TestBlockWeights;
 	type AccountData = pallet_balances::AccountData<Balance>;
+	type MultiBlockMigrator = Migrator;
+}
+
+thread_local! {
+	/// Whether a multi-block migration is under way ([`Migrator`]).
+	pub static MIGRATING: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// A multi-block migrator the tests start and stop ([`MIGRATING`]).
+pub struct Migrator;
+impl polkadot_sdk::frame_support::migrations::MultiStepMigrator for Migrator {
+	fn ongoing() -> bool {
+		MIGRATING.with(|m| m.get())
+	}
+
+	fn step() -> Weight {
+		Weight::zero()
+	}
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
@@ -351,6 +369,7 @@ pub fn new_test_ext() -> polkadot_sdk::sp_io::TestExternalities {
 	ext.execute_with(|| System::set_block_number(1));
 	COMPLETED.with(|c| c.borrow_mut().clear());
 	SETTLED.with(|s| s.borrow_mut().clear());
+	MIGRATING.with(|m| m.set(false));
 	ext
 }
 
@@ -441,7 +460,7 @@ pub fn reveal_call_carrying(
 	}]
 	.try_into()
 	.unwrap();
-	let max_committee = crate::Jobs::<Test>::get(job).map_or(0, |j| j.committee.len() as u32);
+	let max_committee = crate::Jobs::<Test>::get(job).map_or(0, |j| j.seats.len() as u32);
 	let (sent_at, signature) = signed(
 		verity_primitives::inference::VoteKind::Reveal,
 		executor,

@@ -127,7 +127,8 @@ impl<T: Config> Pallet<T> {
 	/// The off-chain worker's work for block `now`.
 	pub fn run_offchain_worker(now: BlockNumberFor<T>) {
 		let local = ExecutorId::all();
-		if local.is_empty() {
+		// During a multi-block migration jobs may be in another layout, and no vote is included.
+		if local.is_empty() || Self::paused() {
 			return;
 		}
 		let started = offchain::timestamp();
@@ -173,10 +174,10 @@ impl<T: Config> Pallet<T> {
 		let mut open = Vec::new();
 		for job_id in PendingByExecutor::<T>::iter_key_prefix(&executor) {
 			let Some(job) = Jobs::<T>::get(job_id) else { continue };
-			let Some(index) = job.committee.iter().position(|m| *m == executor) else { continue };
+			let Some(seat) = job.seat_of(&executor) else { continue };
 			open.push((job_id, job.key));
 			match job.phase {
-				Phase::Commit if job.commits[index].is_none() => {
+				Phase::Commit if seat.commit.is_none() => {
 					if let Some(computed) = Self::computed(&job.key, &executor) {
 						if votes.commits.len() < most {
 							Self::queue_commit(&mut votes, job_id, &job.key, &computed, now);
@@ -205,12 +206,12 @@ impl<T: Config> Pallet<T> {
 					}
 				},
 				Phase::Reveal
-					if job.commits[index].is_some()
-						&& job.reveals[index] == RevealSlot::Pending
+					if seat.commit.is_some()
+						&& seat.reveal == RevealSlot::Pending
 						&& votes.reveals.len() < most =>
 				{
 					let Some(computed) = Self::computed(&job.key, &executor) else { continue };
-					if job.commits[index] != Some(computed.commitment(&executor, &job.key)) {
+					if seat.commit != Some(computed.commitment(&executor, &job.key)) {
 						// Another node with this key committed with another salt (or this one's
 						// state was lost): revealing would be slashed as a bad reveal.
 						log::warn!(
@@ -232,7 +233,7 @@ impl<T: Config> Pallet<T> {
 						salt: computed.salt,
 						outcome: encoded.try_into().ok(),
 					};
-					let committee = job.committee.len() as u32;
+					let committee = job.seats.len() as u32;
 					votes.reveals.push(QueuedReveal { item, committee, resent: resend });
 				},
 				_ => {},

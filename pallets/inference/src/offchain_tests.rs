@@ -3,6 +3,7 @@
 //! `linear_regressor` model from a model store, through the `inference` host functions.
 
 use crate::{
+	commitment_of,
 	mock::*,
 	offchain::{key, FORGET_AFTER, RESEND_AFTER},
 	pallet::*,
@@ -189,7 +190,7 @@ fn the_worker_runs_its_job_once_commits_then_reveals_the_engines_result() {
 		let finished = Jobs::<Test>::get(job).unwrap();
 		assert!(matches!(finished.phase, Phase::Completed));
 		assert_eq!(finished.result.unwrap().result_hash, Some(expected.hash()));
-		assert!(finished.reveals.iter().all(|r| matches!(r, RevealSlot::Revealed(_))));
+		assert!(finished.seats.iter().all(|s| matches!(s.reveal, RevealSlot::Revealed(_))));
 
 		// Nothing is left to send for a finished job, and its off-chain state goes once it has
 		// been closed long enough.
@@ -265,7 +266,7 @@ fn a_job_whose_model_the_node_cannot_get_is_missed_and_the_others_are_served() {
 		assert_eq!(sent.len(), 1);
 		let crate::Call::commit_results { commits, .. } = &sent[0] else { panic!() };
 		assert_eq!(commits.iter().map(|c| c.job).collect::<Vec<_>>(), vec![served]);
-		assert!(Jobs::<Test>::get(lacking).unwrap().commits.iter().all(|c| c.is_none()));
+		assert_eq!(Jobs::<Test>::get(lacking).unwrap().committed(), 0);
 	});
 }
 
@@ -326,5 +327,5 @@ fn the_same_job_number_on_another_fork_is_run_as_another_job() {
 }
 
 fn committee(job: JobId) -> Vec<AccountId> {
-	Jobs::<Test>::get(job).unwrap().committee.into_inner()
+	Jobs::<Test>::get(job).unwrap().members().copied().collect()
 }

@@ -119,7 +119,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let treasury = T::Treasury::get();
 		let mut tried = 0u32;
-		for member in agreeing.iter().filter_map(|i| job.committee.get(*i)) {
+		for member in agreeing.iter().filter_map(|i| job.seats.get(*i).map(|seat| &seat.member)) {
 			tried.saturating_inc();
 			// A share the treasury cannot pay (it would be reaped) stays there.
 			if T::Currency::transfer(&treasury, member, share, Preservation::Preserve).is_ok() {

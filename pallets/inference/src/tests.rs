@@ -75,7 +75,7 @@ pub(crate) fn reveal(executor: AccountId, job: JobId, outcome: &Outcome) {
 }
 
 pub(crate) fn committee(job: JobId) -> Vec<AccountId> {
-	Jobs::<Test>::get(job).unwrap().committee.into_inner()
+	Jobs::<Test>::get(job).unwrap().members().copied().collect()
 }
 
 pub(crate) fn held(who: AccountId) -> Balance {
@@ -728,8 +728,8 @@ fn items_gone_stale_after_authorization_are_skipped_and_the_rest_applied() {
 		let read = <DbWeight as Get<polkadot_sdk::frame_support::weights::RuntimeDbWeight>>::get()
 			.reads(1);
 		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::commit_results(1) + read));
-		assert_eq!(Jobs::<Test>::get(first).unwrap().commits, before.commits);
-		assert_eq!(Jobs::<Test>::get(second).unwrap().commits[0], Some([9u8; 32]));
+		assert_eq!(Jobs::<Test>::get(first).unwrap().seats, before.seats);
+		assert_eq!(Jobs::<Test>::get(second).unwrap().seats[0].commit, Some([9u8; 32]));
 	});
 }
 
@@ -885,7 +885,7 @@ mod forks {
 				call.clone().dispatch(RawOrigin::Authorized.into()).unwrap();
 			}
 			let job = Jobs::<Test>::get(0).unwrap();
-			assert!(job.commits.iter().all(Option::is_none));
+			assert_eq!(job.committed(), 0);
 			assert_eq!(job.phase, Phase::Commit);
 			// B's own votes count.
 			let out = success(&[3, 4]);
@@ -1202,216 +1202,6 @@ mod admission {
 			assert_eq!(Inference::fee_estimate(MODEL, 1), Some(base));
 			assert_eq!(FeeMultiplier::<Test>::get(), polkadot_sdk::sp_runtime::FixedU128::from_u32(1));
 			Inference::do_try_state().unwrap();
-		});
-	}
-}
-
-mod migrations {
-	use super::*;
-	use crate::migrations::v2;
-	use polkadot_sdk::frame_support::traits::{
-		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
-	};
-
-	#[test]
-	fn version_1_records_gain_a_voided_count_of_zero_and_reach_version_4() {
-		use crate::migrations::{v3, v4};
-		new_test_ext().execute_with(|| {
-			StorageVersion::new(1).put::<Inference>();
-			let _ = Stats::<Test>::clear(u32::MAX, None);
-			let old = v2::v1::ExecutorStats { assigned: 9, agreed: 5, disagreed: 1, missed: 2 };
-			let key = v4::v3::Stats::<Test>::hashed_key_for(EXECUTORS[0]);
-			polkadot_sdk::frame_support::storage::unhashed::put_raw(&key, &old.encode());
-			v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
-			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(2));
-			let new = v4::v3::Stats::<Test>::get(EXECUTORS[0]);
-			assert_eq!(
-				(new.assigned, new.agreed, new.disagreed, new.missed, new.voided),
-				(9, 5, 1, 2, 0)
-			);
-			// Run again, it changes nothing.
-			v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
-			assert_eq!(v4::v3::Stats::<Test>::get(EXECUTORS[0]), new);
-			v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
-			v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
-			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(4));
-			let now = Stats::<Test>::get(EXECUTORS[0]);
-			assert_eq!(
-				(now.assigned, now.agreed, now.disagreed, now.missed, now.voided, now.slashed),
-				(9, 5, 1, 2, 0, 0)
-			);
-			assert_eq!(now.open(), 1);
-		});
-	}
-
-	#[test]
-	fn version_1_jobs_keep_their_fee_and_owe_no_upkeep_or_deadline_fee() {
-		new_test_ext().execute_with(|| {
-			let job = submit(3);
-			let now = Jobs::<Test>::get(job).unwrap();
-			let old = v2::v1::Job::<Test> {
-				key: now.key,
-				requester: now.requester,
-				model: now.model.clone(),
-				committee: now.committee.clone(),
-				commits: now.commits.clone(),
-				reveals: now.reveals.clone(),
-				fee: v2::v1::FeeQuote {
-					model_fee: now.fee.model_fee,
-					executor_fee: now.fee.executor_fee,
-					base_fee: now.fee.base_fee,
-					resource_fee: now.fee.resource_fee,
-					total: now.fee.total,
-				},
-				phase: now.phase,
-				due: now.due,
-				submitted_at: now.submitted_at,
-				result: None,
-			};
-			polkadot_sdk::frame_support::storage::unhashed::put_raw(
-				&Jobs::<Test>::hashed_key_for(job),
-				&old.encode(),
-			);
-			StorageVersion::new(1).put::<Inference>();
-			v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
-			let migrated = Jobs::<Test>::get(job).expect("the job decodes");
-			assert_eq!(migrated.fee.total, now.fee.total);
-			assert_eq!(
-				(migrated.fee.upkeep_fee, migrated.fee.deadline_fee, migrated.fee.deadline_held),
-				(0, 0, 0)
-			);
-			assert_eq!(migrated.committee, now.committee);
-			Inference::do_try_state().unwrap();
-		});
-	}
-}
-
-mod migration_v3 {
-	use super::*;
-	use crate::migrations::v3;
-	use polkadot_sdk::frame_support::{
-		storage::unhashed,
-		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
-	};
-
-	/// Writes version 2's executor list in place of the registry.
-	fn version_2_with(list: Vec<(AccountId, verity_primitives::executor::ExecutorId)>) {
-		let _ = crate::Executors::<Test>::clear(u32::MAX, None);
-		let _ = crate::ExecutorOfKey::<Test>::clear(u32::MAX, None);
-		let _ = crate::Drawable::<Test>::clear(u32::MAX, None);
-		crate::DrawableCount::<Test>::kill();
-		for who in EXECUTORS {
-			let reason = HoldReason::ExecutorBond.into();
-			let held = Balances::balance_on_hold(&reason, &who);
-			use polkadot_sdk::frame_support::traits::{fungible::MutateHold, tokens::Precision};
-			assert_ok!(Balances::release(&reason, &who, held, Precision::Exact));
-		}
-		let list: BoundedVec<_, ConstU32<1024>> = list.try_into().unwrap();
-		unhashed::put_raw(&v3::v2::Executors::<Test>::hashed_key(), &list.encode());
-		StorageVersion::new(2).put::<Inference>();
-	}
-
-	use polkadot_sdk::frame_support::{pallet_prelude::ConstU32, BoundedVec};
-
-	#[test]
-	fn version_2_executors_are_bonded_registrations_and_one_that_cannot_pay_is_not_drawn() {
-		new_test_ext().execute_with(|| {
-			// Account 2 has 60: less than the minimum bond of 500. 12 names 11's key.
-			version_2_with(vec![
-				(11, executor_id(11)),
-				(12, executor_id(11)),
-				(13, executor_id(13)),
-				(2, executor_id(2)),
-			]);
-			v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
-			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(3));
-			assert!(!unhashed::exists(&v3::v2::Executors::<Test>::hashed_key()));
-			assert_eq!(crate::Executors::<Test>::count(), 3);
-			for who in [11, 13] {
-				let record = crate::Executors::<Test>::get(who).unwrap();
-				assert_eq!(record.bond, MinBond::get());
-				assert!(record.slot.is_some());
-				assert_eq!(
-					Balances::balance_on_hold(&HoldReason::ExecutorBond.into(), &who),
-					MinBond::get()
-				);
-			}
-			// 2 bonded what it could keep (its existential deposit stays): registered, not drawn.
-			let poor = crate::Executors::<Test>::get(2).unwrap();
-			assert!(poor.bond < MinBond::get() && poor.slot.is_none());
-			assert_eq!(crate::DrawableCount::<Test>::get(), 2);
-			// The shared key stays with the first; 12 registers anew with a key of its own.
-			assert_eq!(crate::ExecutorOfKey::<Test>::get(executor_id(11)), Some(11));
-			assert!(!crate::Executors::<Test>::contains_key(12));
-			Inference::do_try_state().unwrap();
-			assert_ok!(Inference::register_executor(
-				RuntimeOrigin::signed(12),
-				executor_id(12),
-				MinBond::get(),
-				key_proof(12, &key_pair(12))
-			));
-			// Run again, it changes nothing.
-			v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
-			assert_eq!(crate::Executors::<Test>::count(), 4);
-			Inference::do_try_state().unwrap();
-			// Jobs draw from the drawable executors.
-			let job = submit(3);
-			assert!(committee(job).iter().all(|m| [11, 12, 13].contains(m)));
-		});
-	}
-}
-
-mod migration_v4 {
-	use super::*;
-	use crate::migrations::v4;
-	use polkadot_sdk::frame_support::{
-		storage::unhashed,
-		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
-	};
-
-	#[test]
-	fn statistics_and_open_seats_move_to_a_cryptographic_hash_and_leavers_records_go() {
-		new_test_ext().execute_with(|| {
-			// A job open on every executor, written in version 3's layout.
-			let job = submit(4);
-			let members = committee(job);
-			let _ = Stats::<Test>::clear(u32::MAX, None);
-			let _ = PendingByExecutor::<Test>::clear(u32::MAX, None);
-			for m in &members {
-				let old = v4::v3::ExecutorStats { assigned: 3, agreed: 2, ..Default::default() };
-				unhashed::put_raw(&v4::v3::Stats::<Test>::hashed_key_for(m), &old.encode());
-				v4::v3::PendingByExecutor::<Test>::insert(m, job, ());
-			}
-			// An account that left before version 4 removed its record, and one that left
-			// with a job open (it stays until the job settles).
-			let settled = v4::v3::ExecutorStats { assigned: 4, agreed: 4, ..Default::default() };
-			v4::v3::Stats::<Test>::insert(77, settled);
-			let open = v4::v3::ExecutorStats { assigned: 1, ..Default::default() };
-			v4::v3::Stats::<Test>::insert(78, open);
-			StorageVersion::new(3).put::<Inference>();
-
-			v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
-			assert_eq!(Inference::on_chain_storage_version(), StorageVersion::new(4));
-			for m in &members {
-				let stats = Stats::<Test>::get(m);
-				assert_eq!((stats.assigned, stats.agreed, stats.slashed), (3, 2, 0));
-				assert_eq!(Inference::pending_for_executor(*m), vec![job]);
-			}
-			assert!(!Stats::<Test>::contains_key(77));
-			assert_eq!(Stats::<Test>::get(78).assigned, 1);
-			// Run again, it changes nothing.
-			v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
-			assert_eq!(Stats::<Test>::get(members[0]).assigned, 3);
-			// The job settles through the new layout.
-			let out = success(&[5]);
-			for m in &members {
-				commit(*m, job, &out);
-			}
-			for m in &members {
-				reveal(*m, job, &out);
-			}
-			assert_eq!(phase(job), Phase::Completed);
-			assert!(members.iter().all(|m| Inference::pending_for_executor(*m).is_empty()));
 		});
 	}
 }

@@ -56,6 +56,7 @@ pub trait WeightInfo {
 	fn on_initialize(n: u32, ) -> Weight;
 	fn prune(n: u32, ) -> Weight;
 	fn challenge(k: u32, ) -> Weight;
+	fn migrate_v6_step() -> Weight;
 }
 
 /// Weights measured for a runtime, with its database weights.
@@ -443,6 +444,19 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
+	/// Storage: `Inference` storage version (`:__STORAGE_VERSION__:`) (r:1 w:1)
+	/// Proof: `Inference` storage version (`:__STORAGE_VERSION__:`) (r:1 w:1)
+	/// Storage: `Inference::Jobs` (r:2 w:1)
+	/// Proof: `Inference::Jobs` (`max_values`: None, `max_size`: Some(71591), added: 74066, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Escalations` (r:1 w:0)
+	/// Proof: `Inference::Escalations` (`max_values`: None, `max_size`: Some(71354), added: 73829, mode: `MaxEncodedLen`)
+	fn migrate_v6_step() -> Weight {
+		// Proof size: measured `71956`, estimated `149122`.
+		// Minimum execution time: 119_989_000 picoseconds.
+		Weight::from_parts(202_991_000, 149122)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
 }
 
 /// The same weights with RocksDB's database weights, for tests.
@@ -572,5 +586,10 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(7_533_498, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
+	}
+	fn migrate_v6_step() -> Weight {
+		Weight::from_parts(202_991_000, 149122)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 }
