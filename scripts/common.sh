@@ -10,6 +10,11 @@ ORT_VERSION="1.31.1"
 ORT_DIR="$VERITY_CACHE/onnxruntime-$ORT_VERSION"
 export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ORT_DIR/libonnxruntime.so.$ORT_VERSION}"
 VERITY_NODE="$CARGO_TARGET_DIR/release/verity-node"
+# The release the runtime-upgrade test starts from (scripts/upgrade-base.sh): spec 108, the last
+# runtime without pallet-session, so that the upgrade runs `IntoSessions`. Move it forward when a
+# newer release's migrations are the ones to test.
+UPGRADE_BASE="9ca9edb7464732d3aac572f8263f306fc4840811"
+VERITY_UPGRADE_SPEC="${VERITY_UPGRADE_SPEC:-$VERITY_CACHE/upgrade/local-$UPGRADE_BASE.json}"
 
 # Cargo and rustup live in ~/.cargo/bin on a machine set up by rustup.
 case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH="$HOME/.cargo/bin:$PATH" ;; esac

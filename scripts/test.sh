@@ -29,6 +29,12 @@ step "Rust tests (workspace)"
 timing "Rust tests" $((SECONDS - t))
 
 t=$SECONDS
+step "runtime-upgrade test's starting point (an earlier release's runtime and chain spec)"
+bash "$VERITY_ROOT/scripts/upgrade-base.sh"
+export VERITY_UPGRADE_SPEC
+timing "upgrade base" $((SECONDS - t))
+
+t=$SECONDS
 step "multi-node tests (zombienet)"
 export VERITY_NODE
 passed=0

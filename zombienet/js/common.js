@@ -36,12 +36,13 @@ async function waitForDraw(api, id, seconds = 60) {
 
 /**
  * Submits `jobs` ({ model: id, inputs: JSON tensors, committee }) from `signer` at once, each
- * with its quoted fee as the most it pays. Resolves when all are in blocks and drawn, to the
+ * with its quoted fee as the most it pays. Resolves when all are in blocks and (unless `draw` is
+ * false) drawn, to the
  * jobs with `id`, `quote`, `deposit` (the storage deposit held until the job is pruned),
  * `block` (where `submit_job` was included) and `members` (the committee drawn), and the
  * transaction fees paid.
  */
-async function submitJobs(api, signer, jobs) {
+async function submitJobs(api, signer, jobs, { draw = true } = {}) {
 	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
 	let txFees = 0n;
 	const submitted = await Promise.all(
@@ -52,6 +53,7 @@ async function submitJobs(api, signer, jobs) {
 					.submitJob(job.model, job.inputs.map(chainTensor), job.committee, quote)
 					.signAndSend(signer, { nonce: nonce++ }, ({ status, events, dispatchError }) => {
 						if (dispatchError) reject(new Error(`submit_job: ${dispatchError.toString()}`));
+						else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`submit_job: ${status.type}`));
 						else if (status.isInBlock) {
 							const e = events.find(({ event }) => api.events.inference.JobSubmitted.is(event));
 							const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
@@ -63,7 +65,7 @@ async function submitJobs(api, signer, jobs) {
 			});
 		}),
 	);
-	for (const job of submitted) job.members = await waitForDraw(api, job.id);
+	if (draw) for (const job of submitted) job.members = await waitForDraw(api, job.id);
 	return { submitted, txFees };
 }
 
@@ -151,4 +153,45 @@ function voteTransaction(api, key, kind, items, sentAt, { executor = key.address
 	return u8aToHex(compactAddLength(body));
 }
 
-module.exports = { ROOT, check, sleep, fixture, chainTensor, connect, submitJobs, waitForDraw, waitForJobs, balance, metrics, voteTransaction };
+/** Sends `tx` signed by `signer`; resolves to the block's events once it is in a block. */
+function send(api, tx, signer) {
+	return new Promise((resolve, reject) => {
+		const named = (error) => {
+			if (!error.isModule) return error.toString();
+			const { section, name } = api.registry.findMetaError(error.asModule);
+			return `${section}.${name}`;
+		};
+		tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+			if (dispatchError) {
+				reject(new Error(`${tx.method.section}.${tx.method.method}: ${named(dispatchError)}`));
+			} else if (status.isInvalid || status.isDropped || status.isUsurped) {
+				reject(new Error(`${tx.method.section}.${tx.method.method}: ${status.type}`));
+			} else if (status.isInBlock) {
+				const failed = events.find(({ event }) => api.events.sudo.Sudid.is(event) && event.data.sudoResult.isErr);
+				if (failed) reject(new Error(`sudo call failed: ${named(failed.event.data.sudoResult.asErr)}`));
+				else resolve(events.map(({ event }) => event));
+			}
+		}).catch(reject);
+	});
+}
+
+/** Polls `condition()` every half second until it holds, or throws after `seconds`. */
+async function until(what, seconds, condition) {
+	const deadline = Date.now() + seconds * 1000;
+	for (;;) {
+		const value = await condition();
+		if (value) return value;
+		check(Date.now() < deadline, `${what} did not happen within ${seconds} s`);
+		await sleep(500);
+	}
+}
+
+/** Waits until block `number` is finalized. */
+async function finalized(api, number, seconds) {
+	await until(`finality of block ${number}`, seconds, async () => {
+		const hash = await api.rpc.chain.getFinalizedHead();
+		return (await api.rpc.chain.getHeader(hash)).number.toNumber() >= number;
+	});
+}
+
+module.exports = { ROOT, check, sleep, fixture, chainTensor, connect, submitJobs, waitForDraw, waitForJobs, balance, metrics, voteTransaction, send, until, finalized };

@@ -12,7 +12,7 @@
 
 const { ApiPromise, WsProvider, Keyring } = require("@polkadot/api");
 const { u8aToHex } = require("@polkadot/util");
-const { check, sleep } = require("./common.js");
+const { check, send, until, finalized } = require("./common.js");
 
 const KEY_DEPOSIT = 1_000_000_000_000n; // 1 VRT: `SessionKeyDeposit`
 
@@ -22,42 +22,11 @@ async function connect(networkInfo, name) {
 	return { api: await ApiPromise.create({ provider, noInitWarn: true }), provider };
 }
 
-/** Sends `tx` signed by `signer`; resolves to the block's events once it is in a block. */
-function send(api, tx, signer) {
-	return new Promise((resolve, reject) => {
-		const named = (error) => {
-			if (!error.isModule) return error.toString();
-			const { section, name } = api.registry.findMetaError(error.asModule);
-			return `${section}.${name}`;
-		};
-		tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-			if (dispatchError) {
-				reject(new Error(`${tx.method.section}.${tx.method.method}: ${named(dispatchError)}`));
-			} else if (status.isInBlock) {
-				const failed = events.find(({ event }) => api.events.sudo.Sudid.is(event) && event.data.sudoResult.isErr);
-				if (failed) reject(new Error(`sudo call failed: ${named(failed.event.data.sudoResult.asErr)}`));
-				else resolve(events.map(({ event }) => event));
-			}
-		}).catch(reject);
-	});
-}
-
 /** Keys made in the keystore of the node behind `provider`, with the proof that `owner` holds them. */
 async function newKeys(provider, owner) {
 	const generated = await provider.send("author_rotateKeysWithOwner", [u8aToHex(owner.publicKey)]);
 	check(generated.keys && generated.proof, `author_rotateKeysWithOwner gave ${JSON.stringify(generated)}`);
 	return generated;
-}
-
-/** Polls `condition()` every half second until it holds, or throws after `seconds`. */
-async function until(what, seconds, condition) {
-	const deadline = Date.now() + seconds * 1000;
-	for (;;) {
-		const value = await condition();
-		if (value) return value;
-		check(Date.now() < deadline, `${what} did not happen within ${seconds} s`);
-		await sleep(500);
-	}
 }
 
 /** Waits for a new best block authored by `account`; resolves to its number. */
@@ -72,14 +41,6 @@ async function authoredBy(api, account, seconds) {
 			if (header.author?.toString() === account) return seen + 1;
 		}
 		return 0;
-	});
-}
-
-/** Waits until block `number` is finalized. */
-async function finalized(api, number, seconds) {
-	await until(`finality of block ${number}`, seconds, async () => {
-		const hash = await api.rpc.chain.getFinalizedHead();
-		return (await api.rpc.chain.getHeader(hash)).number.toNumber() >= number;
 	});
 }
 
