@@ -20,6 +20,20 @@ function fixture(name) {
 }
 
 /**
+ * `n` jobs of committee 3 over the bundled models named in `models` and their fixture inputs,
+ * taken in turn: each `{ fx, case, model, inputs, committee }` (`fx` the model's fixture,
+ * `case` the fixture case whose inputs it runs).
+ */
+function fixtureJobs(models, n) {
+	const fixtures = models.map(fixture);
+	return Array.from({ length: n }, (_, i) => {
+		const fx = fixtures[i % fixtures.length];
+		const c = fx.cases[Math.floor(i / fixtures.length) % fx.cases.length];
+		return { fx, case: c, model: fx.model_id, inputs: c.inputs, committee: 3 };
+	});
+}
+
+/**
  * Waits until job `id` has its committee (it is drawn `drawDelay` blocks after submission),
  * or `seconds` pass (then throws). Resolves to the members' addresses.
  */
@@ -194,4 +208,4 @@ async function finalized(api, number, seconds) {
 	});
 }
 
-module.exports = { ROOT, check, sleep, fixture, chainTensor, connect, submitJobs, waitForDraw, waitForJobs, balance, metrics, voteTransaction, send, until, finalized };
+module.exports = { ROOT, check, sleep, fixture, fixtureJobs, chainTensor, connect, submitJobs, waitForDraw, waitForJobs, balance, metrics, voteTransaction, send, until, finalized };

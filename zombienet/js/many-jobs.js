@@ -6,19 +6,14 @@
 //
 // zombienet calls `run(nodeName, networkInfo)` and fails the test when it throws.
 
-const { check, fixture, submitJobs, waitForJobs, balance, connect } = require("./common.js");
+const { check, fixtureJobs, submitJobs, waitForJobs, balance, connect } = require("./common.js");
 const { Keyring } = require("@polkadot/api");
 
 const MODELS = ["linear_regressor", "mlp_classifier", "tree_ensemble_classifier"];
 const JOBS = 20;
 
 async function run(nodeName, networkInfo) {
-	const fixtures = Object.fromEntries(MODELS.map((m) => [m, fixture(m)]));
-	const work = Array.from({ length: JOBS }, (_, i) => {
-		const fx = fixtures[MODELS[i % MODELS.length]];
-		const c = fx.cases[Math.floor(i / MODELS.length) % fx.cases.length];
-		return { fx, case: c, model: fx.model_id, inputs: c.inputs, committee: 3 };
-	});
+	const work = fixtureJobs(MODELS, JOBS);
 	const { api, rpc, close } = await connect(networkInfo, nodeName, "charlie");
 	const ferdie = new Keyring({ type: "sr25519" }).addFromUri("//Ferdie");
 	try {

@@ -15,20 +15,10 @@
 
 const { execFileSync } = require("child_process");
 const { Keyring } = require("@polkadot/api");
-const { check, connect, fixture, submitJobs, waitForJobs, balance, send, until, finalized } = require("./common.js");
+const { check, connect, fixtureJobs, submitJobs, waitForJobs, balance, send, until, finalized } = require("./common.js");
 
 const MODELS = ["linear_regressor", "mlp_classifier", "tree_ensemble_classifier"];
 const CODE_KEY = "0x3a636f6465"; // `:code`
-
-/** `n` jobs over the bundled models' fixture inputs, committee 3. */
-function work(n) {
-	const fixtures = MODELS.map(fixture);
-	return Array.from({ length: n }, (_, i) => {
-		const fx = fixtures[i % fixtures.length];
-		const c = fx.cases[Math.floor(i / fixtures.length) % fx.cases.length];
-		return { model: fx.model_id, inputs: c.inputs, committee: 3 };
-	});
-}
 
 /** This checkout's runtime: the code of the node's own `local` spec. */
 function currentRuntime() {
@@ -59,11 +49,11 @@ async function run(nodeName, networkInfo) {
 		const before = await balance(api, ferdie.address);
 
 		// Six jobs drawn before the upgrade: they are being committed and revealed when it lands.
-		const first = await submitJobs(api, ferdie, work(6));
+		const first = await submitJobs(api, ferdie, fixtureJobs(MODELS, 6));
 		// Six more, and the upgrade at once: their committees are drawn by the new runtime.
 		// (Transactions still in the pool at the upgrade are invalid after it: they name the
 		// old spec version.)
-		const second = await submitJobs(api, ferdie, work(6), { draw: false });
+		const second = await submitJobs(api, ferdie, fixtureJobs(MODELS, 6), { draw: false });
 		const upgrade = api.tx.sudo.sudoUncheckedWeight(api.tx.system.setCode(code), { refTime: 0, proofSize: 0 });
 		const events = await send(api, upgrade, alice);
 		check(events.some((e) => e.section === "system" && e.method === "CodeUpdated"), "setCode emitted CodeUpdated");

@@ -101,10 +101,7 @@ impl<T: Config> Pallet<T> {
 		let seats = job.size;
 		// A challenged job's second committee is drawn without the first's members: `k1` more
 		// are drawn, and those of the first left out.
-		let first: Vec<T::AccountId> = escalation
-			.as_ref()
-			.map(|e| e.seats.iter().map(|seat| seat.member.clone()).collect())
-			.unwrap_or_default();
+		let first = escalation.as_ref().map_or(&[][..], |e| &e.seats[..]);
 		let size = seats.saturating_add(first.len() as u32);
 		let beacon = Beacon::<T>::get();
 		let behind =
@@ -118,7 +115,7 @@ impl<T: Config> Pallet<T> {
 			}
 			attempts += 1;
 			let seed = Self::draw_seed(&beacon, &job.key, attempt);
-			let drawn = Self::without(Self::draw_committee(size, &seed), &first, seats, &seed);
+			let drawn = Self::without(Self::draw_committee(size, &seed), first, seats, &seed);
 			if drawn.len() as u32 != seats || drawn.iter().any(behind) {
 				continue;
 			}
@@ -165,20 +162,21 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// The `seats` of `drawn` that are not in `first`, when there are that many: all of them
+	/// The `seats` of `drawn` that are not members of `first` (a first committee's seats), when
+	/// there are that many: all of them
 	/// when `first` is empty, otherwise those first in the order of `blake2_256((seed,
 	/// member))`, so that which of them are kept does not depend on where Floyd's sampling put
 	/// them.
 	fn without(
 		mut drawn: Vec<T::AccountId>,
-		first: &[T::AccountId],
+		first: &[Seat<T>],
 		seats: u32,
 		seed: &[u8; 32],
 	) -> Vec<T::AccountId> {
 		if first.is_empty() {
 			return drawn;
 		}
-		drawn.retain(|member| !first.contains(member));
+		drawn.retain(|member| first.iter().all(|seat| seat.member != *member));
 		drawn.sort_by_cached_key(|member| blake2_256(&(b"verity/second", seed, member).encode()));
 		drawn.truncate(seats as usize);
 		drawn
