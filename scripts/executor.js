@@ -102,6 +102,7 @@ async function status(api, account) {
 	if (record.isNone) return null;
 	const r = record.unwrap();
 	const stats = await api.query.inference.stats(account);
+	const streak = await api.query.inference.missStreaks(account);
 	return {
 		key: r.key.toHex(),
 		bond: r.bond.toBigInt(),
@@ -109,6 +110,8 @@ async function status(api, account) {
 		status: r.status.type,
 		drawn: r.slot.isSome,
 		stats: stats.toJSON(),
+		// Proven misses since its last vote: `maxConsecutiveMisses` of them chill it.
+		missesInARow: streak.isSome && streak.unwrap().votes.toBigInt() === BigInt(stats.agreed.toNumber() + stats.disagreed.toNumber() + stats.voided.toNumber()) ? streak.unwrap().misses.toNumber() : 0,
 	};
 }
 
@@ -152,6 +155,7 @@ function describe(s) {
 		`bonded ${vrt(s.bond)}`,
 		...s.unlocking.map((c) => `unlocking ${vrt(c.amount)} at block ${c.at}`),
 		`record ${JSON.stringify(s.stats)}`,
+		...(s.missesInARow ? [`${s.missesInARow} proven misses in a row (chilled at the chain's maxConsecutiveMisses; resume once the node is back)`] : []),
 	];
 	return lines.join("\n");
 }

@@ -315,6 +315,10 @@ parameter_types! {
 	/// An executor's penalty points (1 for a miss, 4 for a bad reveal, 8 for a wrong result)
 	/// halve every day: an offence lowers its chance of being drawn for a few days.
 	pub const StandingHalfLife: BlockNumber = crate::DAYS;
+	/// Three proven misses in a row, with no vote in between, chill an executor: a node that is
+	/// down stops taking seats it cannot fill (a committee of 3 with two such members fails).
+	/// Its operator calls `resume` once it is back.
+	pub const MaxConsecutiveMisses: u32 = 3;
 	/// A first committee's result can be challenged for 20 blocks (a minute); it is final then.
 	pub const ChallengeWindow: BlockNumber = 20;
 	/// A challenger holds 20 VRT until the larger committee decides: enough to pay a committee of
@@ -341,12 +345,13 @@ impl pallet_inference::Config for Runtime {
 	type Models = crate::ModelRegistry;
 	type ExecutorOrigin = polkadot_sdk::frame_system::EnsureRoot<AccountId>;
 	type MinBond = ExecutorMinBond;
-	type UnbondingPeriod = ExecutorUnbondingPeriod;
+	type DefaultUnbondingPeriod = ExecutorUnbondingPeriod;
 	type MaxUnlockingChunks = ConstU32<16>;
 	type BadRevealSlash = BadRevealSlash;
 	type MissSlash = MissSlash;
 	type WrongResultSlash = WrongResultSlash;
 	type StandingHalfLife = StandingHalfLife;
+	type MaxConsecutiveMisses = MaxConsecutiveMisses;
 	type SlashRewardShare = SlashRewardShare;
 	type Treasury = VerityTreasury;
 	type ExecutorFee = ExecutorFee;

@@ -19,7 +19,7 @@ async function run(nodeName, networkInfo) {
 	const log = (line) => console.log(`  ${line}`);
 	try {
 		const minBond = api.consts.inference.minBond.toBigInt();
-		const period = api.consts.inference.unbondingPeriod.toNumber();
+		const period = (await api.query.inference.unbondingPeriod()).toNumber();
 		const drawable = async () => (await api.query.inference.drawableCount()).toNumber();
 		const before = await drawable();
 		check(before === 3, `the three validators are drawn (${before})`);

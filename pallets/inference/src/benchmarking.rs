@@ -444,7 +444,7 @@ mod benchmarks {
 	fn withdraw_unbonded() -> Result<(), BenchmarkError> {
 		let who = first_drawn::<T>()?;
 		Inference::<T>::do_unbond(&who, T::MinBond::get()).map_err(|_| "unbond")?;
-		let later = frame_system::Pallet::<T>::block_number() + T::UnbondingPeriod::get();
+		let later = frame_system::Pallet::<T>::block_number() + UnbondingPeriod::<T>::get();
 		frame_system::Pallet::<T>::set_block_number(later);
 
 		#[extrinsic_call]
@@ -521,6 +521,17 @@ mod benchmarks {
 		_(RawOrigin::Root, size);
 
 		assert_eq!(MinCommittee::<T>::get(), size);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_unbonding_period() -> Result<(), BenchmarkError> {
+		let blocks = Pallet::<T>::min_unbonding_period();
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, blocks);
+
+		assert_eq!(UnbondingPeriod::<T>::get(), blocks);
 		Ok(())
 	}
 

@@ -307,7 +307,7 @@ impl<T: Config> Pallet<T> {
 
 		// What the job's offenders and the challenger bring the treasury, to pay from.
 		let mut pot = BalanceOf::<T>::zero();
-		let mut actions = 0u32;
+		let (mut actions, mut misses) = (0u32, 0u32);
 		// Paid a member fee from the pot, and sharing the reward.
 		let (mut to_pay, mut to_reward) = (Vec::new(), Vec::new());
 		for seat in &job.seats {
@@ -336,6 +336,10 @@ impl<T: Config> Pallet<T> {
 					s.slashed.saturating_inc();
 				}
 			});
+			if offence == Some(Offence::Missed) {
+				Self::note_miss(member);
+				misses.saturating_inc();
+			}
 		}
 		// The first round, judged again by the final result (its rejected and missing votes
 		// were settled then).
@@ -476,6 +480,8 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Self::finalize(job_id, job, now);
-		Self::slash_weight().saturating_mul(actions.into())
+		Self::slash_weight()
+			.saturating_mul(actions.into())
+			.saturating_add(Self::miss_weight().saturating_mul(misses.into()))
 	}
 }

@@ -13,9 +13,9 @@
 //! entering or leaving the draw moves at most one other entry (the last takes the leaver's
 //! slot).
 //!
-//! Unbonded funds stay held, as [`UnlockChunk`]s, for [`Config::UnbondingPeriod`]: longer than
-//! any job the executor can still be on, so they answer for its votes until the last of its
-//! jobs is settled. `withdraw_unbonded` releases the chunks that are due; an executor with no
+//! Unbonded funds stay held, as [`UnlockChunk`]s, for [`UnbondingPeriod`] blocks (a chain
+//! parameter, at least [`Pallet::min_unbonding_period`]): longer than any job the executor can
+//! still be on, so they answer for its votes until the last of its jobs is settled. `withdraw_unbonded` releases the chunks that are due; an executor with no
 //! bond left, nothing unlocking and no open job leaves the registry (and its statistics go).
 //! Slashes ([`crate::slashing`]) take from the bond, then from the unlocking funds.
 
@@ -35,6 +35,19 @@ pub type RecordOf<T> =
 	ExecutorRecord<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxUnlockingChunks>;
 
 impl<T: Config> Pallet<T> {
+	/// The shortest unbonding period the chain accepts: longer than twice a job's first round
+	/// and challenge window together (`DrawDelay + CommitWindow + RevealWindow +
+	/// ChallengeWindow`), so that an executor that unbonds while drawn is still bonded when the
+	/// job's larger committee, drawn at the challenge, settles it.
+	pub fn min_unbonding_period() -> BlockNumberFor<T> {
+		T::ChallengeWindow::get()
+			.saturating_add(T::DrawDelay::get())
+			.saturating_add(T::CommitWindow::get())
+			.saturating_add(T::RevealWindow::get())
+			.saturating_mul(2u32.into())
+			.saturating_add(1u32.into())
+	}
+
 	/// What an inference key signs to prove, in `register_executor` and `rotate_key`, that
 	/// `who` holds it: bound to this chain's genesis hash and to `who`.
 	pub fn key_proof_payload(who: &T::AccountId, key: &ExecutorId) -> Vec<u8> {
@@ -112,7 +125,7 @@ impl<T: Config> Pallet<T> {
 		amount: BalanceOf<T>,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let at =
-			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+			frame_system::Pallet::<T>::block_number().saturating_add(UnbondingPeriod::<T>::get());
 		match record.unlocking.last_mut() {
 			Some(last) if last.at == at => last.amount = last.amount.saturating_add(amount),
 			_ => record
@@ -153,6 +166,7 @@ impl<T: Config> Pallet<T> {
 			Executors::<T>::remove(who);
 			Stats::<T>::remove(who);
 			Standings::<T>::remove(who);
+			MissStreaks::<T>::remove(who);
 			Self::deposit_event(Event::ExecutorLeft { executor: who.clone() });
 		} else {
 			Executors::<T>::insert(who, record);
@@ -218,8 +232,8 @@ impl<T: Config> Pallet<T> {
 		let amount = record.bond;
 		if !amount.is_zero() && Self::start_unbonding(&mut record, amount).is_err() {
 			// Every chunk slot is taken: the bond joins the last chunk, due when it would be.
-			let at =
-				frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+			let at = frame_system::Pallet::<T>::block_number()
+				.saturating_add(UnbondingPeriod::<T>::get());
 			if let Some(last) = record.unlocking.last_mut() {
 				last.amount = last.amount.saturating_add(amount);
 				last.at = last.at.max(at);

@@ -71,6 +71,14 @@ impl<T: Config> Pallet<T> {
 			Standings::<T>::iter_keys().all(Executors::<T>::contains_key),
 			"a standing outlives its executor"
 		);
+		for (who, run) in MissStreaks::<T>::iter() {
+			ensure!(Executors::<T>::contains_key(&who), "a miss streak outlives its executor");
+			ensure!(run.misses > 0, "a miss streak has a miss");
+			ensure!(
+				run.votes <= Stats::<T>::get(&who).voted(),
+				"a miss streak counts future votes"
+			);
+		}
 		for (member, stats) in Stats::<T>::iter() {
 			let settled = stats.settled();
 			ensure!(settled <= stats.assigned as u64, "an executor settled more jobs than drawn");

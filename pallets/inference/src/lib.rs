@@ -233,7 +233,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use polkadot_sdk::sp_runtime::{
-		traits::{One, Saturating, Zero},
+		traits::{One, Zero},
 		FixedU128, Perbill,
 	};
 	use verity_primitives::{
@@ -407,15 +407,17 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 		/// The model registry.
 		type Models: ModelLookup<Self::AccountId, BalanceOf<Self>>;
-		/// Removes executors in an emergency and sets the minimum committee.
+		/// Removes executors in an emergency, sets the minimum committee and the unbonding
+		/// period.
 		type ExecutorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// The least bond an executor registers with, and keeps to be drawn.
 		#[pallet::constant]
 		type MinBond: Get<BalanceOf<Self>>;
-		/// Blocks unbonded funds stay held: longer than any job an executor can still be on
-		/// when it unbonds, so that they answer for its votes until the last is settled.
+		/// Blocks unbonded funds stay held until `ExecutorOrigin` sets another period
+		/// ([`UnbondingPeriod`]): longer than any job an executor can still be on when it
+		/// unbonds, so that they answer for its votes until the last is settled.
 		#[pallet::constant]
-		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+		type DefaultUnbondingPeriod: Get<BlockNumberFor<Self>>;
 		/// Most unlocking chunks an executor has at once (unbonding again at the same block
 		/// adds to the last).
 		#[pallet::constant]
@@ -433,6 +435,10 @@ pub mod pallet {
 		/// lowers its chance of being drawn.
 		#[pallet::constant]
 		type StandingHalfLife: Get<BlockNumberFor<Self>>;
+		/// Proven misses in a row after which an executor is chilled ([`MissStreaks`]): an
+		/// executor whose node is down stops being drawn, and `resume` has it drawn again.
+		#[pallet::constant]
+		type MaxConsecutiveMisses: Get<u32>;
 		/// Slashed, as a share of `MinBond`, from an executor that revealed another result than
 		/// the one a challenged job's larger committee accepted ([`Offence::WrongResult`]).
 		#[pallet::constant]
@@ -582,6 +588,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type MinCommittee<T: Config> = StorageValue<_, u32, ValueQuery>;
 
+	/// Blocks unbonded funds stay held: a chain parameter, [`Config::DefaultUnbondingPeriod`]
+	/// until `ExecutorOrigin` sets another (`set_unbonding_period`), never below
+	/// [`Pallet::min_unbonding_period`]. Funds already unbonding keep the block they were due.
+	#[pallet::storage]
+	pub type UnbondingPeriod<T: Config> =
+		StorageValue<_, BlockNumberFor<T>, ValueQuery, T::DefaultUnbondingPeriod>;
+
 	/// What each executor did on the committees it was drawn into; removed when it leaves the
 	/// registry. Hashed with `Blake2_128Concat`: anyone can register, so its accounts are
 	/// chosen by whoever registers them.
@@ -661,6 +674,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Standings<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Standing<BlockNumberFor<T>>>;
+
+	/// Each executor's last run of proven misses ([`MissStreak`]), written only when it is slashed
+	/// for a miss; none for an executor never slashed for one. `MaxConsecutiveMisses` in a row
+	/// chill it. Removed when it leaves the registry.
+	#[pallet::storage]
+	pub type MissStreaks<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, MissStreak>;
 
 	/// Decided jobs whose result can still be challenged, and the block whose `on_initialize`
 	/// makes it final ([`Config::ChallengeWindow`]).
@@ -790,6 +809,12 @@ pub mod pallet {
 		Chilled {
 			executor: T::AccountId,
 		},
+		/// An executor missed `misses` jobs in a row (each proven by the others settling it):
+		/// chilled as if it had called `chill`, until it calls `resume`.
+		ChilledForMisses {
+			executor: T::AccountId,
+			misses: u32,
+		},
 		/// A chilled executor is drawn again (while bonded at least `MinBond`).
 		Resumed {
 			executor: T::AccountId,
@@ -805,6 +830,10 @@ pub mod pallet {
 		/// Jobs must ask for committees of at least `size`.
 		MinCommitteeSet {
 			size: u32,
+		},
+		/// Funds unbonded from now on stay held for `blocks`.
+		UnbondingPeriodSet {
+			blocks: BlockNumberFor<T>,
 		},
 		/// `amount` of an executor's bond was slashed for `offence` on `job`, to the treasury
 		/// (some of it then rewards the members who were right: [`Event::SlashRewarded`]), or
@@ -858,6 +887,9 @@ pub mod pallet {
 		/// The committee size is below the chain's minimum (`MinCommittee`, at least 1) or
 		/// above `MaxCommittee`.
 		InvalidCommitteeSize,
+		/// The unbonding period asked for is shorter than a job can last
+		/// ([`Pallet::min_unbonding_period`]).
+		UnbondingPeriodTooShort,
 		/// There are fewer executors than the committee size.
 		NotEnoughExecutors,
 		/// This block admitted as many jobs as the executors can serve in time (committee
@@ -981,22 +1013,11 @@ pub mod pallet {
 			assert!(T::MaxFeeMultiplier::get() >= FixedU128::one(), "the multiplier can be one");
 			assert!(T::MaxOpenPerExecutor::get() > 0, "an executor can be drawn");
 			assert!(!T::MinBond::get().is_zero(), "executors have something at stake");
-			assert!(
-				T::UnbondingPeriod::get()
-					> T::CommitWindow::get()
-						.saturating_add(T::RevealWindow::get())
-						.saturating_mul(2u32.into()),
-				"unbonded funds answer for the jobs an executor is still on"
-			);
 			assert!(T::MaxUnlockingChunks::get() > 0, "an executor can unbond");
 			assert!(!T::StandingHalfLife::get().is_zero(), "penalty points decay");
+			assert!(T::MaxConsecutiveMisses::get() > 0, "an executor votes before it is chilled");
 			assert!(
-				T::UnbondingPeriod::get()
-					> T::ChallengeWindow::get()
-						.saturating_add(T::DrawDelay::get())
-						.saturating_add(T::CommitWindow::get())
-						.saturating_add(T::RevealWindow::get())
-						.saturating_mul(2u32.into()),
+				T::DefaultUnbondingPeriod::get() >= Pallet::<T>::min_unbonding_period(),
 				"a first committee's members are still bonded when a challenge settles"
 			);
 		}
@@ -1176,8 +1197,8 @@ pub mod pallet {
 			Self::do_bond_extra(&ensure_signed(origin)?, amount)
 		}
 
-		/// Unbonds `amount` of the caller's bond: it stays held for
-		/// [`Config::UnbondingPeriod`] blocks, then `withdraw_unbonded` releases it. Below
+		/// Unbonds `amount` of the caller's bond: it stays held for [`UnbondingPeriod`]
+		/// blocks, then `withdraw_unbonded` releases it. Below
 		/// `MinBond` the executor is no longer drawn.
 		///
 		/// Errors: [`Error::NotExecutor`], [`Error::NotThatMuchBonded`],
@@ -1194,8 +1215,8 @@ pub mod pallet {
 		/// Errors: [`Error::NotExecutor`], [`Error::NothingToWithdraw`]. Events:
 		/// [`Event::Withdrawn`], [`Event::ExecutorLeft`].
 		#[pallet::call_index(9)]
-		// And removing a leaving executor's standing.
-		#[pallet::weight(T::WeightInfo::withdraw_unbonded().saturating_add(T::DbWeight::get().writes(1)))]
+		// And removing a leaving executor's standing and miss streak.
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded().saturating_add(T::DbWeight::get().writes(2)))]
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			Self::do_withdraw(&ensure_signed(origin)?).map(|_| ())
 		}
@@ -1271,6 +1292,24 @@ pub mod pallet {
 		pub fn challenge(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let challenger = ensure_signed(origin)?;
 			Self::do_challenge(challenger, job)
+		}
+
+		/// Sets how long funds unbonded from now on stay held ([`UnbondingPeriod`]); chunks
+		/// already unbonding keep the block they were due. Origin: `ExecutorOrigin`.
+		///
+		/// Errors: [`Error::UnbondingPeriodTooShort`] below [`Pallet::min_unbonding_period`].
+		/// Events: [`Event::UnbondingPeriodSet`].
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::set_unbonding_period())]
+		pub fn set_unbonding_period(
+			origin: OriginFor<T>,
+			blocks: BlockNumberFor<T>,
+		) -> DispatchResult {
+			T::ExecutorOrigin::ensure_origin(origin)?;
+			ensure!(blocks >= Self::min_unbonding_period(), Error::<T>::UnbondingPeriodTooShort);
+			UnbondingPeriod::<T>::put(blocks);
+			Self::deposit_event(Event::UnbondingPeriodSet { blocks });
+			Ok(())
 		}
 	}
 

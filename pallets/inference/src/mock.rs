@@ -220,6 +220,8 @@ parameter_types! {
 	pub const WrongResultSlash: Perbill = Perbill::from_percent(50);
 	/// Penalty points halve every 10 blocks.
 	pub const StandingHalfLife: u64 = 10;
+	/// Three proven misses in a row chill an executor.
+	pub const MaxConsecutiveMisses: u32 = 3;
 	/// 0: results are final at once; the escalation tests open a window.
 	pub storage ChallengeWindow: u64 = 0;
 	pub const ChallengeBond: Balance = 100;
@@ -273,12 +275,13 @@ impl pallet_inference::Config for Test {
 	type Models = Models;
 	type ExecutorOrigin = EnsureRoot<AccountId>;
 	type MinBond = MinBond;
-	type UnbondingPeriod = polkadot_sdk::frame_support::traits::ConstU64<20>;
+	type DefaultUnbondingPeriod = polkadot_sdk::frame_support::traits::ConstU64<20>;
 	type MaxUnlockingChunks = polkadot_sdk::frame_support::traits::ConstU32<2>;
 	type BadRevealSlash = BadRevealSlash;
 	type MissSlash = MissSlash;
 	type WrongResultSlash = WrongResultSlash;
 	type StandingHalfLife = StandingHalfLife;
+	type MaxConsecutiveMisses = MaxConsecutiveMisses;
 	type SlashRewardShare = SlashRewardShare;
 	type Treasury = Treasury;
 	type ExecutorFee = ExecutorFee;

@@ -16,11 +16,12 @@ impl<T: Config> Pallet<T> {
 	/// The most resolving a job of a committee of `k` weighs: the benchmarked resolution (a
 	/// completed job, its model told so), the registry's bookkeeping of a resource failure
 	/// ([`Pallet::resource_failure_weight`]), and a slash or a reward for each member (a
-	/// member is slashed, or rewarded for being right, or neither).
+	/// member is slashed, or rewarded for being right, or neither) with a noted miss
+	/// ([`Pallet::miss_weight`]).
 	pub fn resolution_weight(k: u32) -> Weight {
-		T::WeightInfo::resolve(k)
-			.saturating_add(Self::resource_failure_weight())
-			.saturating_add(Self::slash_weight().saturating_mul(k.into()))
+		T::WeightInfo::resolve(k).saturating_add(Self::resource_failure_weight()).saturating_add(
+			Self::slash_weight().saturating_add(Self::miss_weight()).saturating_mul(k.into()),
+		)
 	}
 
 	/// What a resource failure costs the registry beyond a completed job: counting it, and

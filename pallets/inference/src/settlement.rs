@@ -16,7 +16,7 @@ impl<T: Config> Pallet<T> {
 	/// members whose offences the job proves (see [`Offence`]) and rewards the agreeing
 	/// members from it, and records each member's stats. `agreeing` is the quorum on the
 	/// result or the error outcome, or empty. Returns the weight of the slashes and rewards
-	/// it tried (each at most `WeightInfo::slash`).
+	/// it tried (each at most `WeightInfo::slash`) and of the misses it noted.
 	pub(crate) fn settle(
 		job_id: JobId,
 		job: &Job<T>,
@@ -55,7 +55,7 @@ impl<T: Config> Pallet<T> {
 		// A miss is proven only when the others settled the job in time with a result or
 		// an execution error: it could be run and voted on in its windows.
 		let misses_proven = !agreeing.is_empty() && settlement != Settlement::ResourceFailure;
-		let (mut slashed, mut slashes) = (BalanceOf::<T>::zero(), 0u32);
+		let (mut slashed, mut slashes, mut misses) = (BalanceOf::<T>::zero(), 0u32, 0u32);
 		for (i, seat) in job.seats.iter().enumerate() {
 			let member = &seat.member;
 			PendingByExecutor::<T>::remove(member, job_id);
@@ -92,10 +92,16 @@ impl<T: Config> Pallet<T> {
 					s.slashed.saturating_inc();
 				}
 			});
+			if offence == Some(Offence::Missed) {
+				Self::note_miss(member);
+				misses.saturating_inc();
+			}
 		}
 		Self::refund(&job.requester, refund);
 		let rewards = Self::reward(job_id, job, agreeing, slashed);
-		Self::slash_weight().saturating_mul(slashes.saturating_add(rewards).into())
+		Self::slash_weight()
+			.saturating_mul(slashes.saturating_add(rewards).into())
+			.saturating_add(Self::miss_weight().saturating_mul(misses.into()))
 	}
 
 	/// Moves `amount` of the requester's held fee to `to`; back to the requester if `to`

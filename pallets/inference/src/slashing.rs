@@ -102,6 +102,39 @@ impl<T: Config> Pallet<T> {
 		Some(to_treasury)
 	}
 
+	/// What noting a proven miss weighs beyond its slash ([`Self::note_miss`]): the run read and
+	/// written, and the executor's record read and written to chill it. Leaving the draw is in
+	/// the slash's weight: an executor leaves it once.
+	pub fn miss_weight() -> frame_support::weights::Weight {
+		T::DbWeight::get().reads_writes(2, 2)
+	}
+
+	/// Records a proven miss by `who` (slashed for it, or it would be had it anything left): its
+	/// run of misses ([`MissStreaks`]) grows if it voted on no job since its last miss and starts
+	/// again otherwise; at [`Config::MaxConsecutiveMisses`] an active executor is chilled. A node
+	/// that is down misses every job it is drawn into, so it stops being drawn after a few
+	/// instead of costing every committee it is on a seat; `resume` has it drawn again (and a
+	/// miss after resuming, with no vote in between, chills it again).
+	pub(crate) fn note_miss(who: &T::AccountId) {
+		let Some(mut record) = Executors::<T>::get(who) else { return };
+		if record.status == ExecutorStatus::Removed {
+			return;
+		}
+		let votes = Stats::<T>::get(who).voted();
+		let misses = match MissStreaks::<T>::get(who) {
+			Some(run) if run.votes == votes => run.misses.saturating_add(1),
+			_ => 1,
+		};
+		MissStreaks::<T>::insert(who, MissStreak { misses, votes });
+		if misses < T::MaxConsecutiveMisses::get() || record.status != ExecutorStatus::Active {
+			return;
+		}
+		record.status = ExecutorStatus::Chilled;
+		Self::update_draw(who, &mut record);
+		Executors::<T>::insert(who, record);
+		Self::deposit_event(Event::ChilledForMisses { executor: who.clone(), misses });
+	}
+
 	/// Pays `job`'s `agreeing` members their share of what its offenders' slashes brought the
 	/// treasury (`slashed`), from the treasury; returns how many payments it tried.
 	pub(crate) fn reward(

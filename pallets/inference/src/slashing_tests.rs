@@ -6,7 +6,7 @@ use crate::{
 	mock::*,
 	pallet::*,
 	tests::{commit, committee, events, phase, reveal, submit, submit_unsigned, success},
-	Event, FailureReason, JobId, Offence, Phase,
+	Event, ExecutorStatus, FailureReason, JobId, MissStreak, Offence, Phase,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -353,5 +353,109 @@ fn an_executor_that_leaves_takes_its_statistics_with_it() {
 		assert!(Executors::<Test>::get(who).is_none());
 		assert!(!Stats::<Test>::contains_key(who));
 		Inference::do_try_state().unwrap();
+	});
+}
+
+/// Runs a job of all four executors in which every member but `silent` votes the same result.
+fn job_missed_by(silent: AccountId) -> JobId {
+	let job = submit(4);
+	let out = success(&[5]);
+	let voters: Vec<AccountId> = committee(job).into_iter().filter(|m| *m != silent).collect();
+	assert_eq!(voters.len(), 3, "{silent} is on the committee");
+	for m in &voters {
+		commit(*m, job, &out);
+	}
+	blocks(3);
+	for m in &voters {
+		reveal(*m, job, &out);
+	}
+	assert_eq!(phase(job), Phase::Completed);
+	job
+}
+
+fn chilled_for_misses() -> Vec<(AccountId, u32)> {
+	events()
+		.into_iter()
+		.filter_map(|e| match e {
+			Event::ChilledForMisses { executor, misses } => Some((executor, misses)),
+			_ => None,
+		})
+		.collect()
+}
+
+#[test]
+fn an_executor_that_misses_three_jobs_in_a_row_is_chilled_until_it_resumes() {
+	new_test_ext().execute_with(|| {
+		let silent = crate::mock::EXECUTORS[3];
+		let drawn = |who| record(who).slot.is_some();
+		for run in 1..=2 {
+			job_missed_by(silent);
+			assert_eq!(
+				MissStreaks::<Test>::get(silent),
+				Some(MissStreak { misses: run, votes: 0 })
+			);
+			assert!(drawn(silent), "{run} misses in a row: still drawn");
+		}
+		job_missed_by(silent);
+		assert_eq!(chilled_for_misses(), vec![(silent, 3)]);
+		assert_eq!(record(silent).status, ExecutorStatus::Chilled);
+		assert!(!drawn(silent));
+		assert_eq!(DrawableCount::<Test>::get(), 3);
+		assert_eq!(slashes().len(), 3, "each miss is slashed as well");
+		Inference::do_try_state().unwrap();
+
+		// Back: it is drawn again, votes on a job, and a later miss starts a new run.
+		assert_ok!(Inference::resume(RuntimeOrigin::signed(silent)));
+		let job = submit(4);
+		let out = success(&[5]);
+		let members = committee(job);
+		for m in &members {
+			commit(*m, job, &out);
+		}
+		// All committed: the reveals open at once.
+		for m in &members {
+			reveal(*m, job, &out);
+		}
+		assert_eq!(phase(job), Phase::Completed);
+		job_missed_by(silent);
+		assert_eq!(MissStreaks::<Test>::get(silent), Some(MissStreak { misses: 1, votes: 1 }));
+		assert_eq!(record(silent).status, ExecutorStatus::Active);
+		Inference::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_resumed_executor_that_misses_again_before_voting_is_chilled_again() {
+	new_test_ext().execute_with(|| {
+		let silent = crate::mock::EXECUTORS[3];
+		for _ in 0..3 {
+			job_missed_by(silent);
+		}
+		assert_ok!(Inference::resume(RuntimeOrigin::signed(silent)));
+		job_missed_by(silent);
+		assert_eq!(chilled_for_misses(), vec![(silent, 3), (silent, 4)]);
+		assert_eq!(record(silent).status, ExecutorStatus::Chilled);
+		Inference::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn misses_no_one_can_prove_do_not_count_toward_a_chill() {
+	new_test_ext().execute_with(|| {
+		let silent = crate::mock::EXECUTORS[3];
+		// Two of four commit: the job fails for too few commits, which proves no miss.
+		for _ in 0..4 {
+			let job = submit(4);
+			let voters: Vec<AccountId> =
+				committee(job).into_iter().filter(|m| *m != silent).take(2).collect();
+			for m in &voters {
+				commit(*m, job, &success(&[5]));
+			}
+			blocks(4);
+			assert_eq!(phase(job), Phase::Failed);
+		}
+		assert_eq!(MissStreaks::<Test>::get(silent), None);
+		assert_eq!(record(silent).status, ExecutorStatus::Active);
+		assert!(chilled_for_misses().is_empty());
 	});
 }

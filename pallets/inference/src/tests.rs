@@ -1483,6 +1483,38 @@ pub(crate) mod executors {
 	}
 
 	#[test]
+	fn root_sets_the_unbonding_period_for_funds_unbonded_from_then_on() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			let shortest = Inference::min_unbonding_period();
+			// Twice DrawDelay (0) + CommitWindow (3) + RevealWindow (3) + ChallengeWindow (0).
+			assert_eq!(shortest, 13);
+			assert_eq!(UnbondingPeriod::<Test>::get(), 20, "the default until root sets one");
+			assert_noop!(
+				Inference::set_unbonding_period(RuntimeOrigin::signed(who), 100),
+				polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Inference::set_unbonding_period(RuntimeOrigin::root(), shortest - 1),
+				Error::<Test>::UnbondingPeriodTooShort
+			);
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 100));
+			assert_ok!(Inference::set_unbonding_period(RuntimeOrigin::root(), 100));
+			assert!(events().contains(&Event::UnbondingPeriodSet { blocks: 100 }));
+			next_block();
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 50));
+			// The first chunk keeps the block it was due at; the second waits the new period.
+			assert_eq!(
+				Executors::<Test>::get(who).unwrap().unlocking.into_inner(),
+				vec![UnlockChunk { amount: 100, at: 21 }, UnlockChunk { amount: 50, at: 102 }]
+			);
+			assert_ok!(Inference::set_unbonding_period(RuntimeOrigin::root(), shortest));
+			assert_eq!(UnbondingPeriod::<Test>::get(), shortest);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
 	fn an_executor_leaves_once_its_bond_is_withdrawn_and_its_jobs_are_settled() {
 		new_test_ext().execute_with(|| {
 			let who = EXECUTORS[0];

@@ -223,10 +223,12 @@ impl ExecutorStats {
 	/// Jobs it was drawn into that are settled (every settlement counts each member once:
 	/// agreed, disagreed, missed or voided).
 	pub fn settled(&self) -> u64 {
-		u64::from(self.agreed)
-			+ u64::from(self.disagreed)
-			+ u64::from(self.missed)
-			+ u64::from(self.voided)
+		self.voted().saturating_add(u64::from(self.missed))
+	}
+
+	/// Settled jobs it voted on: agreed, disagreed or voided.
+	pub fn voted(&self) -> u64 {
+		u64::from(self.agreed) + u64::from(self.disagreed) + u64::from(self.voided)
 	}
 
 	/// Jobs it was drawn into that are not settled yet.
@@ -297,6 +299,27 @@ pub struct Standing<BlockNumber> {
 	/// Penalty points as of block `at`.
 	pub points: u32,
 	pub at: BlockNumber,
+}
+
+/// An executor's run of proven misses ([`crate::MissStreaks`]): `misses` in a row, the last when
+/// it had settled `votes` jobs with a vote (agreed, disagreed or voided). A miss when its votes
+/// are still `votes` extends the run; one after a vote starts a new run.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct MissStreak {
+	pub misses: u32,
+	pub votes: u64,
 }
 
 /// An executor's record as the runtime API shows it: its statistics over all its jobs, and its

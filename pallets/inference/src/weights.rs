@@ -57,6 +57,7 @@ pub trait WeightInfo {
 	fn prune(n: u32, ) -> Weight;
 	fn challenge(k: u32, ) -> Weight;
 	fn migrate_v6_step() -> Weight;
+	fn set_unbonding_period() -> Weight;
 }
 
 /// Weights measured for a runtime, with its database weights.
@@ -222,15 +223,17 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Inference::Executors` (r:2 w:2)
 	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnbondingPeriod` (r:1 w:0)
+	/// Proof: `Inference::UnbondingPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DrawableCount` (r:1 w:1)
 	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Drawable` (r:1 w:2)
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 35_793_000 picoseconds.
-		Weight::from_parts(43_916_000, 6786)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 35_773_000 picoseconds.
+		Weight::from_parts(73_008_000, 6786)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Inference::Executors` (r:1 w:1)
@@ -293,19 +296,23 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Inference::Executors` (r:2 w:2)
 	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnbondingPeriod` (r:1 w:0)
+	/// Proof: `Inference::UnbondingPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DrawableCount` (r:1 w:1)
 	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Drawable` (r:1 w:2)
 	/// Proof: `Inference::Drawable` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn leave() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 37_926_000 picoseconds.
-		Weight::from_parts(50_825_000, 6786)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 39_649_000 picoseconds.
+		Weight::from_parts(73_309_000, 6786)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Inference::Executors` (r:2 w:2)
 	/// Proof: `Inference::Executors` (`max_values`: None, `max_size`: Some(423), added: 2898, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::UnbondingPeriod` (r:1 w:0)
+	/// Proof: `Inference::UnbondingPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DrawableCount` (r:1 w:1)
 	/// Proof: `Inference::DrawableCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Drawable` (r:1 w:2)
@@ -314,9 +321,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::ExecutorOfKey` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn remove_executor() -> Weight {
 		// Proof size: measured `409`, estimated `6786`.
-		// Minimum execution time: 37_295_000 picoseconds.
-		Weight::from_parts(44_506_000, 6786)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 38_147_000 picoseconds.
+		Weight::from_parts(62_733_000, 6786)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Inference::MinCommittee` (r:0 w:1)
@@ -457,6 +464,14 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `Inference::UnbondingPeriod` (r:0 w:1)
+	/// Proof: `Inference::UnbondingPeriod` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn set_unbonding_period() -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 5_848_000 picoseconds.
+		Weight::from_parts(11_467_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same weights with RocksDB's database weights, for tests.
@@ -513,8 +528,8 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(43_916_000, 6786)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
+		Weight::from_parts(73_008_000, 6786)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
@@ -538,13 +553,13 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn leave() -> Weight {
-		Weight::from_parts(50_825_000, 6786)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
+		Weight::from_parts(73_309_000, 6786)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn remove_executor() -> Weight {
-		Weight::from_parts(44_506_000, 6786)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
+		Weight::from_parts(62_733_000, 6786)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_min_committee() -> Weight {
@@ -591,5 +606,9 @@ impl WeightInfo for () {
 		Weight::from_parts(202_991_000, 149122)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
+	}
+	fn set_unbonding_period() -> Weight {
+		Weight::from_parts(11_467_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
