@@ -337,7 +337,7 @@ impl<T: Config> Pallet<T> {
 				}
 			});
 			if offence == Some(Offence::Missed) {
-				Self::note_miss(member);
+				Self::note_miss(member, job.submitted_at);
 				misses.saturating_inc();
 			}
 		}

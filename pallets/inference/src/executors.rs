@@ -48,6 +48,28 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(1u32.into())
 	}
 
+	/// The most blocks a job takes from its draw to its last possible slash: its first round,
+	/// its challenge window, and a second committee's draw and rounds
+	/// (`2 × (DrawDelay + CommitWindow + RevealWindow) + ChallengeWindow`).
+	pub fn job_lifetime() -> BlockNumberFor<T> {
+		T::DrawDelay::get()
+			.saturating_add(T::CommitWindow::get())
+			.saturating_add(T::RevealWindow::get())
+			.saturating_mul(2u32.into())
+			.saturating_add(T::ChallengeWindow::get())
+	}
+
+	/// Whether unbonded funds may leave at `now`. Not while the hook is behind on its
+	/// deadlines ([`DueBacklog`]), nor for [`Pallet::job_lifetime`] blocks after a migration
+	/// pause, whose windows start again when it ends: the unbonding period counts blocks, and
+	/// jobs run late then, so funds due would otherwise leave before the jobs they answer for
+	/// are settled.
+	pub fn withdrawals_open(now: BlockNumberFor<T>) -> bool {
+		DueBacklog::<T>::get().is_none()
+			&& LastPause::<T>::get()
+				.is_none_or(|(_, resumed)| now >= resumed.saturating_add(Self::job_lifetime()))
+	}
+
 	/// What an inference key signs to prove, in `register_executor` and `rotate_key`, that
 	/// `who` holds it: bound to this chain's genesis hash and to `who`.
 	pub fn key_proof_payload(who: &T::AccountId, key: &ExecutorId) -> Vec<u8> {
@@ -143,11 +165,14 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_withdraw(who: &T::AccountId) -> Result<(BalanceOf<T>, bool), DispatchError> {
 		let mut record = Executors::<T>::get(who).ok_or(Error::<T>::NotExecutor)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		let due = record.unlocking.iter().take_while(|c| c.at <= now).count();
+		ensure!(Self::withdrawals_open(now), Error::<T>::WithdrawalsWait);
+		// Every chunk that is due, wherever it is: a chunk unbonded after the period was
+		// shortened is due before older ones.
+		let due = record.unlocking.iter().filter(|c| c.at <= now).count();
 		let amount = record
 			.unlocking
 			.iter()
-			.take(due)
+			.filter(|c| c.at <= now)
 			.fold(BalanceOf::<T>::zero(), |sum, c| sum.saturating_add(c.amount));
 		let leaves = record.bond.is_zero()
 			&& due == record.unlocking.len()
@@ -198,6 +223,16 @@ impl<T: Config> Pallet<T> {
 			Self::update_draw(who, record);
 			Ok::<_, DispatchError>(())
 		})?;
+		if status == ExecutorStatus::Active {
+			// Misses on jobs it was drawn into while it was down do not count from now on.
+			let now = frame_system::Pallet::<T>::block_number();
+			MissStreaks::<T>::mutate_exists(who, |run| {
+				if let Some(run) = run {
+					run.misses = 0;
+					run.since = now;
+				}
+			});
+		}
 		Self::deposit_event(match status {
 			ExecutorStatus::Active => Event::Resumed { executor: who.clone() },
 			_ => Event::Chilled { executor: who.clone() },

@@ -73,7 +73,10 @@ impl<T: Config> Pallet<T> {
 		);
 		for (who, run) in MissStreaks::<T>::iter() {
 			ensure!(Executors::<T>::contains_key(&who), "a miss streak outlives its executor");
-			ensure!(run.misses > 0, "a miss streak has a miss");
+			ensure!(
+				run.since <= frame_system::Pallet::<T>::block_number(),
+				"a miss streak starts in the future"
+			);
 			ensure!(
 				run.votes <= Stats::<T>::get(&who).voted(),
 				"a miss streak counts future votes"

@@ -679,7 +679,8 @@ pub mod pallet {
 	/// for a miss; none for an executor never slashed for one. `MaxConsecutiveMisses` in a row
 	/// chill it. Removed when it leaves the registry.
 	#[pallet::storage]
-	pub type MissStreaks<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, MissStreak>;
+	pub type MissStreaks<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, MissStreak<BlockNumberFor<T>>>;
 
 	/// Decided jobs whose result can still be challenged, and the block whose `on_initialize`
 	/// makes it final ([`Config::ChallengeWindow`]).
@@ -890,6 +891,9 @@ pub mod pallet {
 		/// The unbonding period asked for is shorter than a job can last
 		/// ([`Pallet::min_unbonding_period`]).
 		UnbondingPeriodTooShort,
+		/// Unbonded funds wait: the hook is behind on its deadlines, or a migration pause ended
+		/// less than a job's lifetime ago ([`Pallet::withdrawals_open`]). Try again later.
+		WithdrawalsWait,
 		/// There are fewer executors than the committee size.
 		NotEnoughExecutors,
 		/// This block admitted as many jobs as the executors can serve in time (committee
@@ -1210,13 +1214,16 @@ pub mod pallet {
 		}
 
 		/// Releases the caller's unbonded funds whose unbonding period is over. An executor
-		/// with nothing bonded or unlocking, on no open job, leaves the registry.
+		/// with nothing bonded or unlocking, on no open job, leaves the registry. Waits while
+		/// jobs run late ([`Pallet::withdrawals_open`]).
 		///
-		/// Errors: [`Error::NotExecutor`], [`Error::NothingToWithdraw`]. Events:
+		/// Errors: [`Error::NotExecutor`], [`Error::WithdrawalsWait`],
+		/// [`Error::NothingToWithdraw`]. Events:
 		/// [`Event::Withdrawn`], [`Event::ExecutorLeft`].
 		#[pallet::call_index(9)]
-		// And removing a leaving executor's standing and miss streak.
-		#[pallet::weight(T::WeightInfo::withdraw_unbonded().saturating_add(T::DbWeight::get().writes(2)))]
+		// And reading the hook's backlog and the last pause, and removing a leaving executor's
+		// standing and miss streak.
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded().saturating_add(T::DbWeight::get().reads_writes(2, 2)))]
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			Self::do_withdraw(&ensure_signed(origin)?).map(|_| ())
 		}
@@ -1251,12 +1258,15 @@ pub mod pallet {
 			Self::set_status(&ensure_signed(origin)?, ExecutorStatus::Chilled)
 		}
 
-		/// Has a chilled caller drawn again (while bonded at least `MinBond`).
+		/// Has a chilled caller drawn again (while bonded at least `MinBond`). Its run of
+		/// misses starts again: misses on jobs submitted before it resumed do not count
+		/// ([`MissStreak`]).
 		///
 		/// Errors: [`Error::NotExecutor`], [`Error::ExecutorRemoved`],
 		/// [`Error::StatusUnchanged`]. Events: [`Event::Resumed`].
 		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::resume())]
+		// And resetting its run of misses.
+		#[pallet::weight(T::WeightInfo::resume().saturating_add(T::DbWeight::get().reads_writes(1, 1)))]
 		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
 			Self::set_status(&ensure_signed(origin)?, ExecutorStatus::Active)
 		}

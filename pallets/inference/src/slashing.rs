@@ -30,6 +30,7 @@ use frame_support::traits::{
 	tokens::{Fortitude, Precision, Preservation, Restriction},
 	Get,
 };
+use frame_system::pallet_prelude::BlockNumberFor;
 use polkadot_sdk::sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
@@ -103,30 +104,42 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What noting a proven miss weighs beyond its slash ([`Self::note_miss`]): the run read and
-	/// written, and the executor's record read and written to chill it. Leaving the draw is in
-	/// the slash's weight: an executor leaves it once.
+	/// written, the draw's size and the minimum committee read, and the executor's record read
+	/// and written to chill it. Leaving the draw is in the slash's weight: an executor leaves
+	/// it once.
 	pub fn miss_weight() -> frame_support::weights::Weight {
-		T::DbWeight::get().reads_writes(2, 2)
+		T::DbWeight::get().reads_writes(4, 2)
 	}
 
 	/// Records a proven miss by `who` (slashed for it, or it would be had it anything left): its
 	/// run of misses ([`MissStreaks`]) grows if it voted on no job since its last miss and starts
 	/// again otherwise; at [`Config::MaxConsecutiveMisses`] an active executor is chilled. A node
 	/// that is down misses every job it is drawn into, so it stops being drawn after a few
-	/// instead of costing every committee it is on a seat; `resume` has it drawn again (and a
-	/// miss after resuming, with no vote in between, chills it again).
-	pub(crate) fn note_miss(who: &T::AccountId) {
+	/// instead of costing every committee it is on a seat; `resume` has it drawn again and
+	/// starts its run again, and misses on jobs `submitted` before it resumed (drawn while it
+	/// was down) do not count.
+	pub(crate) fn note_miss(who: &T::AccountId, submitted: BlockNumberFor<T>) {
 		let Some(mut record) = Executors::<T>::get(who) else { return };
 		if record.status == ExecutorStatus::Removed {
 			return;
 		}
+		let run = MissStreaks::<T>::get(who);
+		if run.as_ref().is_some_and(|run| submitted < run.since) {
+			return;
+		}
 		let votes = Stats::<T>::get(who).voted();
-		let misses = match MissStreaks::<T>::get(who) {
-			Some(run) if run.votes == votes => run.misses.saturating_add(1),
-			_ => 1,
+		let (misses, since) = match run {
+			Some(run) if run.votes == votes => (run.misses.saturating_add(1), run.since),
+			Some(run) => (1, run.since),
+			None => (1, Zero::zero()),
 		};
-		MissStreaks::<T>::insert(who, MissStreak { misses, votes });
+		MissStreaks::<T>::insert(who, MissStreak { misses, votes, since });
 		if misses < T::MaxConsecutiveMisses::get() || record.status != ExecutorStatus::Active {
+			return;
+		}
+		// Not when the draw would be left with fewer executors than the smallest committee:
+		// every job would then fail for want of one, which costs more than a slow seat.
+		if record.slot.is_some() && DrawableCount::<T>::get() <= MinCommittee::<T>::get().max(1) {
 			return;
 		}
 		record.status = ExecutorStatus::Chilled;

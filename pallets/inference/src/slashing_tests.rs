@@ -392,7 +392,7 @@ fn an_executor_that_misses_three_jobs_in_a_row_is_chilled_until_it_resumes() {
 			job_missed_by(silent);
 			assert_eq!(
 				MissStreaks::<Test>::get(silent),
-				Some(MissStreak { misses: run, votes: 0 })
+				Some(MissStreak { misses: run, votes: 0, since: 0 })
 			);
 			assert!(drawn(silent), "{run} misses in a row: still drawn");
 		}
@@ -406,6 +406,11 @@ fn an_executor_that_misses_three_jobs_in_a_row_is_chilled_until_it_resumes() {
 
 		// Back: it is drawn again, votes on a job, and a later miss starts a new run.
 		assert_ok!(Inference::resume(RuntimeOrigin::signed(silent)));
+		let resumed = System::block_number();
+		assert_eq!(
+			MissStreaks::<Test>::get(silent),
+			Some(MissStreak { misses: 0, votes: 0, since: resumed })
+		);
 		let job = submit(4);
 		let out = success(&[5]);
 		let members = committee(job);
@@ -418,23 +423,36 @@ fn an_executor_that_misses_three_jobs_in_a_row_is_chilled_until_it_resumes() {
 		}
 		assert_eq!(phase(job), Phase::Completed);
 		job_missed_by(silent);
-		assert_eq!(MissStreaks::<Test>::get(silent), Some(MissStreak { misses: 1, votes: 1 }));
+		assert_eq!(
+			MissStreaks::<Test>::get(silent),
+			Some(MissStreak { misses: 1, votes: 1, since: resumed })
+		);
 		assert_eq!(record(silent).status, ExecutorStatus::Active);
 		Inference::do_try_state().unwrap();
 	});
 }
 
 #[test]
-fn a_resumed_executor_that_misses_again_before_voting_is_chilled_again() {
+fn misses_on_jobs_drawn_before_resuming_do_not_count() {
 	new_test_ext().execute_with(|| {
 		let silent = crate::mock::EXECUTORS[3];
 		for _ in 0..3 {
 			job_missed_by(silent);
 		}
+		next_block();
 		assert_ok!(Inference::resume(RuntimeOrigin::signed(silent)));
-		job_missed_by(silent);
-		assert_eq!(chilled_for_misses(), vec![(silent, 3), (silent, 4)]);
+		let resumed = System::block_number();
+		// A job submitted while it was down settles after it resumed: not counted.
+		Inference::note_miss(&silent, resumed - 1);
+		assert_eq!(MissStreaks::<Test>::get(silent).unwrap().misses, 0);
+		// Three misses on jobs submitted since: chilled again.
+		for _ in 0..2 {
+			Inference::note_miss(&silent, resumed);
+		}
+		assert_eq!(record(silent).status, ExecutorStatus::Active);
+		Inference::note_miss(&silent, resumed);
 		assert_eq!(record(silent).status, ExecutorStatus::Chilled);
+		assert_eq!(chilled_for_misses(), vec![(silent, 3), (silent, 3)]);
 		Inference::do_try_state().unwrap();
 	});
 }
@@ -457,5 +475,22 @@ fn misses_no_one_can_prove_do_not_count_toward_a_chill() {
 		assert_eq!(MissStreaks::<Test>::get(silent), None);
 		assert_eq!(record(silent).status, ExecutorStatus::Active);
 		assert!(chilled_for_misses().is_empty());
+	});
+}
+
+#[test]
+fn no_one_is_chilled_for_misses_when_the_draw_would_be_left_short_of_a_committee() {
+	new_test_ext().execute_with(|| {
+		let silent = crate::mock::EXECUTORS[3];
+		// Four executors, committees of at least four: chilling one would fail every job.
+		assert_ok!(Inference::set_min_committee(RuntimeOrigin::root(), 4));
+		for _ in 0..3 {
+			job_missed_by(silent);
+		}
+		assert_eq!(MissStreaks::<Test>::get(silent).unwrap().misses, 3);
+		assert_eq!(slashes().len(), 3, "it is still slashed for each");
+		assert!(chilled_for_misses().is_empty());
+		assert_eq!(record(silent).status, ExecutorStatus::Active);
+		assert_eq!(DrawableCount::<Test>::get(), 4);
 	});
 }

@@ -1515,6 +1515,60 @@ pub(crate) mod executors {
 	}
 
 	#[test]
+	fn a_chunk_unbonded_after_the_period_was_shortened_is_withdrawn_when_it_is_due() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 100));
+			assert_ok!(Inference::set_unbonding_period(RuntimeOrigin::root(), 13));
+			next_block();
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 50));
+			// Due at 15, before the first chunk (21).
+			while System::block_number() < 15 {
+				next_block();
+			}
+			let free = Balances::free_balance(who);
+			assert_ok!(Inference::withdraw_unbonded(RuntimeOrigin::signed(who)));
+			assert_eq!(Balances::free_balance(who), free + 50);
+			assert_eq!(
+				Executors::<Test>::get(who).unwrap().unlocking.into_inner(),
+				vec![UnlockChunk { amount: 100, at: 21 }]
+			);
+			assert_eq!(bonded(who), BOND - 50);
+			Inference::do_try_state().unwrap();
+		});
+	}
+
+	#[test]
+	fn unbonded_funds_wait_while_jobs_run_late() {
+		new_test_ext().execute_with(|| {
+			let who = EXECUTORS[0];
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 100));
+			while System::block_number() < 21 {
+				next_block();
+			}
+			// The hook is behind on its deadlines.
+			crate::DueBacklog::<Test>::put(20);
+			assert_noop!(
+				Inference::withdraw_unbonded(RuntimeOrigin::signed(who)),
+				Error::<Test>::WithdrawalsWait
+			);
+			crate::DueBacklog::<Test>::kill();
+			// A migration pause ended at 20: its windows start again, for a job's lifetime.
+			crate::LastPause::<Test>::put((15, 20));
+			let lifetime = Inference::job_lifetime();
+			assert_eq!(lifetime, 12, "2 × (0 + 3 + 3) + 0 in the mock");
+			assert_noop!(
+				Inference::withdraw_unbonded(RuntimeOrigin::signed(who)),
+				Error::<Test>::WithdrawalsWait
+			);
+			while System::block_number() < 20 + lifetime {
+				next_block();
+			}
+			assert_ok!(Inference::withdraw_unbonded(RuntimeOrigin::signed(who)));
+		});
+	}
+
+	#[test]
 	fn an_executor_leaves_once_its_bond_is_withdrawn_and_its_jobs_are_settled() {
 		new_test_ext().execute_with(|| {
 			let who = EXECUTORS[0];

@@ -303,7 +303,9 @@ pub struct Standing<BlockNumber> {
 
 /// An executor's run of proven misses ([`crate::MissStreaks`]): `misses` in a row, the last when
 /// it had settled `votes` jobs with a vote (agreed, disagreed or voided). A miss when its votes
-/// are still `votes` extends the run; one after a vote starts a new run.
+/// are still `votes` extends the run; one after a vote starts a new run. Misses on jobs
+/// submitted before `since` (the block it last resumed at) do not count: they were drawn while
+/// it was down.
 #[derive(
 	Clone,
 	Copy,
@@ -317,9 +319,10 @@ pub struct Standing<BlockNumber> {
 	TypeInfo,
 	Debug,
 )]
-pub struct MissStreak {
+pub struct MissStreak<BlockNumber> {
 	pub misses: u32,
 	pub votes: u64,
+	pub since: BlockNumber,
 }
 
 /// An executor's record as the runtime API shows it: its statistics over all its jobs, and its
