@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Publishes an ONNX model on a Verity chain: registers it with its metadata, uploads its bytes
-// in chunks with a progress bar, and waits until the chain says ModelReady (or refuses it).
+// Publishes an ONNX model on a Verity chain: claims its id, registers it with its metadata once
+// the claim is old enough, uploads its bytes in chunks with a progress bar, and waits until the
+// chain says ModelReady (or refuses it).
 //
 //   node scripts/upload-model.js <model.onnx> <metadata.json> [--url ws://127.0.0.1:9944] [--suri //Alice]
 //
@@ -18,6 +19,12 @@
 // api.consts.modelRegistry.maxModelCpuMillis / maxModelMemoryMib. Without "limits" the tool
 // declares DEFAULT_LIMITS below.
 //
+// The claim (modelRegistry.claimModel) commits to the id and the account without showing the id,
+// and registration must wait `claimDelay` blocks after it (3 on Verity's chains, 9 s): no one
+// who sees the registration in the transaction pool can claim the id first. The tool prints the
+// block it registers at; a claim already made (an interrupted run, or `claimModels` for many
+// models at once) is used.
+//
 // A model already registered and still uploading is resumed: only its missing chunks are sent.
 // Exit status: 0 when the model is ready, 1 when the chain refuses it or anything fails.
 // Node.js packages come from zombienet/ (scripts/setup.sh installs them).
@@ -28,8 +35,8 @@ const fs = require("fs");
 const { requireJs, DTYPES, dispatchErrorText } = require("./lib/chain.js");
 
 const { ApiPromise, WsProvider, Keyring } = requireJs("@polkadot/api");
-const { blake2AsHex, cryptoWaitReady } = requireJs("@polkadot/util-crypto");
-const { u8aToHex } = requireJs("@polkadot/util");
+const { blake2AsHex, blake2AsU8a, cryptoWaitReady } = requireJs("@polkadot/util-crypto");
+const { u8aToHex, u8aConcat, stringToU8a, hexToU8a } = requireJs("@polkadot/util");
 
 class UploadError extends Error {}
 
@@ -117,6 +124,60 @@ function send(api, tx, signer, nonce) {
 	});
 }
 
+/** What a claim of model `id` (hex) by `signer` commits to: the runtime's `claim_commitment`. */
+function claimCommitment(id, signer) {
+	return blake2AsU8a(u8aConcat(stringToU8a("verity/model-claim"), hexToU8a(id), signer.publicKey), 256);
+}
+
+/**
+ * Claims `id` for `signer` (or finds the claim an earlier run made), then waits until a
+ * registration sent now lands in a block at least `claimDelay` blocks after the claim.
+ */
+async function claim(api, id, signer, log) {
+	const commitment = claimCommitment(id, signer);
+	const existing = await api.query.modelRegistry.claims(commitment);
+	let from;
+	if (existing.isSome) {
+		from = existing.unwrap().at.toNumber() + api.consts.modelRegistry.claimDelay.toNumber();
+		log(`claimed already; registering from block ${from}`);
+	} else {
+		const nonce = await api.rpc.system.accountNextIndex(signer.address);
+		const events = await send(api, api.tx.modelRegistry.claimModel(commitment), signer, nonce);
+		from = events.find((e) => api.events.modelRegistry.ModelClaimed.is(e)).data.from.toNumber();
+		log(`claimed (${u8aToHex(commitment)}); registering from block ${from}`);
+	}
+	// The registration goes into a block after the best one.
+	for (;;) {
+		const best = (await api.rpc.chain.getHeader()).number.toNumber();
+		if (best + 1 >= from) return;
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+	}
+}
+
+/**
+ * Claims the ids of the models `models` (their bytes) for the account `suri`, all in one go, so
+ * that uploading them one after another waits `claimDelay` blocks once rather than for each.
+ * Skips ids registered or claimed already; resolves once every claim is in a block.
+ */
+async function claimModels({ url, suri, models }) {
+	await cryptoWaitReady();
+	const signer = new Keyring({ type: "sr25519" }).addFromUri(suri);
+	const api = await ApiPromise.create({ provider: new WsProvider(url), noInitWarn: true });
+	try {
+		let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
+		const sent = [];
+		for (const bytes of models) {
+			const id = blake2AsHex(bytes, 256);
+			const commitment = claimCommitment(id, signer);
+			if ((await api.query.modelRegistry.models(id)).isSome || (await api.query.modelRegistry.claims(commitment)).isSome) continue;
+			sent.push(send(api, api.tx.modelRegistry.claimModel(commitment), signer, nonce++));
+		}
+		await Promise.all(sent);
+	} finally {
+		await api.disconnect();
+	}
+}
+
 function progress(done, total, bytes) {
 	const width = 30;
 	const filled = Math.round((done / total) * width);
@@ -142,6 +203,7 @@ async function upload({ url, suri, modelFile, metadataFile, log = console.log })
 		log(`model ${id} (${bytes.length} bytes) from ${signer.address}`);
 		let record = await api.query.modelRegistry.models(id);
 		if (record.isNone) {
+			await claim(api, id, signer, log);
 			const nonce = await api.rpc.system.accountNextIndex(signer.address);
 			const events = await send(api, api.tx.modelRegistry.registerModel(id, metadata), signer, nonce);
 			const registered = events.find((e) => api.events.modelRegistry.ModelRegistered.is(e));
@@ -199,7 +261,7 @@ async function upload({ url, suri, modelFile, metadataFile, log = console.log })
 	}
 }
 
-module.exports = { upload, UploadError, DEFAULT_LIMITS };
+module.exports = { upload, claimModels, UploadError, DEFAULT_LIMITS, claimCommitment };
 
 if (require.main === module) {
 	let options;

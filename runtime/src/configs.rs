@@ -235,6 +235,13 @@ parameter_types! {
 	pub const MaxModelMemoryMib: u32 = 2_048;
 	/// Three jobs in a row out of time or memory deprecate a model.
 	pub const ResourceFailuresToDeprecate: u32 = 3;
+	/// A model id claimed (`claim_model`) can be registered 3 blocks (9 s) later. Aura gives
+	/// slots to the validators in turn, so an author that keeps a registration out of its own
+	/// block cannot keep it out of the next two, which are other validators' (on `dev`, with one
+	/// validator, this protects nothing).
+	pub const ModelClaimDelay: BlockNumber = 3;
+	/// Held for each claim until it is used or dropped: 0.01 VRT.
+	pub const ModelClaimDeposit: Balance = 10 * crate::MILLI_UNIT;
 }
 
 impl pallet_model_registry::Config for Runtime {
@@ -251,6 +258,8 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxModelCpuMillis = MaxModelCpuMillis;
 	type MaxModelMemoryMib = MaxModelMemoryMib;
 	type ResourceFailuresToDeprecate = ResourceFailuresToDeprecate;
+	type ClaimDelay = ModelClaimDelay;
+	type ClaimDeposit = ModelClaimDeposit;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
 

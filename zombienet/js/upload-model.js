@@ -1,16 +1,17 @@
 // The model owner's path, through scripts/upload-model.js and @polkadot/api: a model that is not
 // in genesis (models/extra/wide_mlp.onnx, 5 chunks) is registered and uploaded until ModelReady;
 // its record reads back with the declared metadata, owner and deposit, and Bob's node serves
-// it from its on-chain chunks to inference_simulate; a malformed registration is refused with
-// the error name polkadot.js shows.
+// it from its on-chain chunks to inference_simulate; a registration without a claim of the id,
+// and a malformed one, are refused with the error name polkadot.js shows.
 //
 // zombienet calls `run(nodeName, networkInfo)` and fails the test when it throws.
 
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
-const { check } = require("./common.js");
-const { ApiPromise, WsProvider } = require("@polkadot/api");
+const { check, send } = require("./common.js");
+const { ApiPromise, WsProvider, Keyring } = require("@polkadot/api");
+const { blake2AsHex } = require("@polkadot/util-crypto");
 const { upload } = require("../../scripts/upload-model.js");
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -29,6 +30,7 @@ async function run(nodeName, networkInfo) {
 		log: (line) => logs.push(line),
 	});
 	check(ready && logs.includes("ModelReady"), `no ModelReady: ${logs.join(" | ")}`);
+	check(logs.some((line) => line.startsWith("claimed (")), `the tool claimed the id first: ${logs.join(" | ")}`);
 
 	const api = await ApiPromise.create({ provider: new WsProvider(wsUri), noInitWarn: true });
 	try {
@@ -46,6 +48,14 @@ async function run(nodeName, networkInfo) {
 		check(record.deposit.toBigInt() === expectedDeposit, `deposit ${record.deposit}`);
 		const versions = await api.call.modelRegistryApi.versions(ALICE, "wide_mlp");
 		check(versions.length === 1 && versions[0].toHex() === id, `versions ${versions}`);
+
+		// An id registered with no claim of the caller's: refused.
+		const bobAccount = new Keyring({ type: "sr25519" }).addFromUri("//Bob");
+		const unclaimed = await send(api, api.tx.modelRegistry.registerModel(blake2AsHex("never claimed"), record.metadata), bobAccount).then(
+			() => null,
+			(e) => e.message,
+		);
+		check(unclaimed === "modelRegistry.registerModel: modelRegistry.ClaimNotFound", `unclaimed registration: ${unclaimed}`);
 
 		// Another validator runs it from the chain's chunks.
 		const bob = new WsProvider(networkInfo.nodesByName.bob.wsUri);

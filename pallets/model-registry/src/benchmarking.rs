@@ -94,6 +94,15 @@ fn registered_with_chunks<T: Config>(
 	Ok((id, bytes))
 }
 
+/// A claim of `id` by `who`, made `ClaimDelay` blocks ago.
+fn claimed<T: Config>(who: &T::AccountId, id: &ModelId) -> Result<(), BenchmarkError> {
+	let commitment = ModelRegistry::<T>::claim_commitment(id, who);
+	ModelRegistry::<T>::claim_model(RawOrigin::Signed(who.clone()).into(), commitment)?;
+	let now = polkadot_sdk::frame_system::Pallet::<T>::block_number();
+	polkadot_sdk::frame_system::Pallet::<T>::set_block_number(now + T::ClaimDelay::get());
+	Ok(())
+}
+
 fn last_chunk<T: Config>(bytes: &[u8]) -> ChunkOf<T> {
 	let size = T::ChunkSize::get() as usize;
 	let start = bytes.len() - size;
@@ -104,17 +113,67 @@ fn last_chunk<T: Config>(bytes: &[u8]) -> ChunkOf<T> {
 mod benchmarks {
 	use super::*;
 
+	/// Registering with a claim old enough: the claim used up, its deposit and the model's held.
 	#[benchmark]
 	fn register_model() -> Result<(), BenchmarkError> {
 		let owner = funded::<T>("owner", 0);
 		fill_family::<T>(&owner);
 		let meta = metadata::<T>(T::MaxOnChainModelSize::get(), 0);
 		let id = [7u8; 32];
+		claimed::<T>(&owner, &id)?;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), id, meta);
 
 		assert_eq!(Models::<T>::get(id).map(|r| r.status), Some(ModelStatus::Uploading));
+		assert_eq!(Claims::<T>::iter().count(), 0);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn claim_model() -> Result<(), BenchmarkError> {
+		let owner = funded::<T>("owner", 0);
+		let commitment = ModelRegistry::<T>::claim_commitment(&[7u8; 32], &owner);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), commitment);
+
+		assert!(Claims::<T>::contains_key(commitment));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn drop_claim() -> Result<(), BenchmarkError> {
+		let owner = funded::<T>("owner", 0);
+		let id = [7u8; 32];
+		claimed::<T>(&owner, &id)?;
+		let commitment = ModelRegistry::<T>::claim_commitment(&id, &owner);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), commitment);
+
+		assert!(!Claims::<T>::contains_key(commitment));
+		Ok(())
+	}
+
+	/// Removing a retired model's record from a family one version short of full.
+	#[benchmark]
+	fn remove_model() -> Result<(), BenchmarkError> {
+		let owner = funded::<T>("owner", 0);
+		fill_family::<T>(&owner);
+		let (id, _) = registered_with_chunks::<T>(&owner, 1)?;
+		ModelRegistry::<T>::set_status(
+			RawOrigin::Signed(owner.clone()).into(),
+			id,
+			ModelStatus::Retired,
+		)
+		.map_err(|e| e.error)?;
+		ResourceFailures::<T>::insert(id, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), id);
+
+		assert!(Models::<T>::get(id).is_none());
 		Ok(())
 	}
 

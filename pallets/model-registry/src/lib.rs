@@ -3,7 +3,8 @@
 //! Model owners publish ONNX models on Verity; validators fetch them by content hash; dApps look
 //! them up before paying for a job.
 //!
-//! A model's id is `blake2_256` of its bytes. The owner registers it with its metadata
+//! A model's id is `blake2_256` of its bytes. Its owner is the first account to claim it and
+//! then register it (see "Who owns a model id" below). The owner registers it with its metadata
 //! ([`ModelMetadata`]: name and version, description, format, input and output specs,
 //! `output_decimals`, comparison tolerance, fee per inference) and says where its bytes live:
 //!
@@ -26,14 +27,37 @@
 //! [`ModelLimits`]: verity_primitives::model::ModelLimits
 //!
 //! Registering holds a deposit from the owner (through fungible holds):
-//! `DepositBase + DepositPerByte × (encoded metadata bytes + on-chain model bytes)`. It is
-//! released to whoever paid it when the model is retired.
+//! `DepositBase + DepositPerByte × (encoded metadata bytes + on-chain model bytes)`. Retiring
+//! deletes the chunks and releases their part; the record stays (jobs and dApps can still read
+//! what the model was) with the rest held, until the owner removes it ([`Pallet::remove_model`]),
+//! which releases it to whoever paid it and frees the id.
+//!
+//! ## Who owns a model id
+//!
+//! An id names bytes, not an author: the first account to register it owns it. So that no one
+//! can take an id by seeing it in a registration waiting in the transaction pool and sending
+//! their own first, registration takes two steps. [`Pallet::claim_model`] holds
+//! [`Config::ClaimDeposit`] against a commitment, `blake2_256("verity/model-claim" ++ id ++
+//! account)`, which shows neither the id nor anything derived from it alone; at least
+//! [`Config::ClaimDelay`] blocks later, [`Pallet::register_model`] names the id, and is refused
+//! without a claim of the caller's that old ([`Error::ClaimNotFound`], [`Error::ClaimTooRecent`]).
+//! Someone who learns the id from the registration can claim it only then, and must keep the
+//! registration out of `ClaimDelay` blocks in a row to register first: every block author in
+//! turn would have to. The claim's deposit comes back at registration, or with
+//! [`Pallet::drop_claim`].
+//!
+//! What this does not stop: registering bytes someone else published first (a public model
+//! is anyone's to register once), and a URI-hosted model whose URIs serve nothing: it is
+//! `Active` at once, and no one else can register its id until its owner retires and removes
+//! it (or root retires it). Its jobs fail for want of commits, and the requester is refunded.
 //!
 //! ## Calls
 //!
-//! - [`Pallet::register_model`], [`Pallet::upload_chunk`]
+//! - [`Pallet::claim_model`], [`Pallet::drop_claim`], [`Pallet::register_model`],
+//!   [`Pallet::upload_chunk`]
 //! - [`Pallet::set_status`]: `Active` ⇄ `Deprecated` (still runnable, flagged), and `Retired`
-//!   (not runnable, chunks deleted, deposit released; final).
+//!   (not runnable, chunks deleted and their deposit released; final).
+//! - [`Pallet::remove_model`]: a retired model's record goes, with the rest of its deposit.
 //! - [`Pallet::set_fee`], [`Pallet::transfer_ownership`]
 //! - [`Pallet::force_retire`]: for [`Config::ForceOrigin`] (root on Verity's chains).
 //!
@@ -47,6 +71,10 @@
 //! With polkadot.js:
 //!
 //! ```js
+//! // The claim: the commitment to (id, owner), then ClaimDelay blocks.
+//! const commitment = blake2AsU8a(u8aConcat(stringToU8a("verity/model-claim"), id, owner.publicKey));
+//! await api.tx.modelRegistry.claimModel(commitment).signAndSend(owner);
+//! // ... ClaimDelay blocks later:
 //! await api.tx.modelRegistry.registerModel(id, {
 //!   name: "mlp", version: "1.0.0", description: "iris classifier",
 //!   format: { Onnx: { opset: 17 } },
@@ -112,6 +140,19 @@ pub mod pallet {
 		ModelRecord<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	pub type ChunkOf<T> = BoundedVec<u8, <T as Config>::ChunkSize>;
 	pub type VersionsOf<T> = BoundedVec<(ModelVersion, ModelId), <T as Config>::MaxVersions>;
+	pub type ClaimOf<T> =
+		Claim<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// A claim of a model id ([`Pallet::claim_model`]): who made it, what it holds, and the block
+	/// it was made at.
+	#[derive(
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+	)]
+	pub struct Claim<AccountId, Balance, BlockNumber> {
+		pub who: AccountId,
+		pub deposit: Balance,
+		pub at: BlockNumber,
+	}
 
 	/// The in-code storage version: 1 added models' declared limits
 	/// ([`crate::migrations::v1`]).
@@ -161,6 +202,14 @@ pub mod pallet {
 		/// Resource failures in a row after which a model is deprecated.
 		#[pallet::constant]
 		type ResourceFailuresToDeprecate: Get<u32>;
+		/// Blocks a claim waits before the id it commits to can be registered: more blocks in a
+		/// row than any one author produces, so that no one who sees a registration in the pool
+		/// can claim and register its id first.
+		#[pallet::constant]
+		type ClaimDelay: Get<BlockNumberFor<Self>>;
+		/// Held for each claim until it is used or dropped.
+		#[pallet::constant]
+		type ClaimDeposit: Get<BalanceOf<Self>>;
 		type WeightInfo: WeightInfo;
 	}
 
@@ -169,6 +218,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// The storage deposit of a registered model.
 		ModelDeposit,
+		/// The deposit of a claim not yet used ([`Pallet::claim_model`]).
+		ClaimDeposit,
 	}
 
 	/// Registered models by id. The id is chosen by the caller (it claims the hash), hence the
@@ -197,6 +248,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ModelsByOwner<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, ModelId, ()>;
+
+	/// Claims of model ids not registered yet, by commitment ([`Pallet::claim_commitment`]).
+	#[pallet::storage]
+	pub type Claims<T: Config> = StorageMap<_, Blake2_128Concat, [u8; 32], ClaimOf<T>>;
 
 	/// Jobs in a row that ended in a resource failure, per model (absent: none since its last
 	/// other outcome). Keyed like [`Models`].
@@ -229,18 +284,27 @@ pub mod pallet {
 		DeprecatedForResources { model: ModelId, failures: u32 },
 		/// The owner changed the model's status.
 		StatusChanged { model: ModelId, status: ModelStatus },
-		/// The model was retired (by its owner, or `forced`); its deposit went back.
+		/// The model was retired (by its owner, or `forced`): its chunks are gone and their part
+		/// of the deposit (`released`) went back; the record's part stays held until
+		/// [`Pallet::remove_model`].
 		ModelRetired { model: ModelId, released: BalanceOf<T>, forced: bool },
 		/// The fee per inference changed.
 		FeeChanged { model: ModelId, fee: BalanceOf<T> },
 		/// The model has a new owner.
 		OwnershipTransferred { model: ModelId, from: T::AccountId, to: T::AccountId },
+		/// `who` claimed the id behind `commitment`; it can register it from block `from`.
+		ModelClaimed { commitment: [u8; 32], who: T::AccountId, from: BlockNumberFor<T> },
+		/// A claim was dropped by its maker; its deposit went back.
+		ClaimDropped { commitment: [u8; 32] },
+		/// A retired model's record was removed (by its owner, or `forced`) and the rest of its
+		/// deposit went back; the id can be registered again.
+		ModelRemoved { model: ModelId, released: BalanceOf<T>, forced: bool },
 	}
 
 	#[pallet::error]
 	pub enum Error<T> {
 		/// A model with this id is registered already (ids are content hashes: the same bytes
-		/// cannot be registered twice, even after retirement).
+		/// cannot be registered twice, nor after retirement until the record is removed).
 		ModelAlreadyRegistered,
 		/// No model has this id.
 		ModelNotFound,
@@ -300,6 +364,15 @@ pub mod pallet {
 		AlreadyOwner,
 		/// The declared limits are zero, or above `MaxModelCpuMillis` or `MaxModelMemoryMib`.
 		InvalidLimits,
+		/// No claim of the caller's commits to this id (or to this commitment):
+		/// `claim_model` first.
+		ClaimNotFound,
+		/// The claim is younger than `ClaimDelay` blocks.
+		ClaimTooRecent,
+		/// This commitment is claimed already.
+		ClaimExists,
+		/// Only a retired model's record can be removed.
+		NotRetired,
 	}
 
 	/// Why uploaded bytes are refused.
@@ -364,13 +437,16 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers model `id` (the caller's claim of `blake2_256` of its bytes) with its
-		/// metadata, and holds the deposit from the caller, who becomes its owner.
+		/// Registers model `id` (`blake2_256` of its bytes) with its metadata, and holds the
+		/// deposit from the caller, who becomes its owner. The caller must have claimed it
+		/// ([`Pallet::claim_model`]) at least `ClaimDelay` blocks before; the claim is used up
+		/// and its deposit released.
 		///
 		/// An on-chain-hosted model then awaits its chunks ([`Pallet::upload_chunk`]); a
 		/// URI-hosted one is runnable at once.
 		///
-		/// Errors: [`Error::ModelAlreadyRegistered`], the metadata errors
+		/// Errors: [`Error::ClaimNotFound`], [`Error::ClaimTooRecent`],
+		/// [`Error::ModelAlreadyRegistered`], the metadata errors
 		/// ([`Error::EmptyName`] … [`Error::InvalidUri`]), [`Error::VersionExists`],
 		/// [`Error::TooManyVersions`], [`Error::InsufficientDeposit`].
 		///
@@ -383,6 +459,7 @@ pub mod pallet {
 			metadata: MetadataOf<T>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::take_claim(&who, &id)?;
 			Self::do_register(who, id, metadata)
 		}
 
@@ -519,12 +596,135 @@ pub mod pallet {
 			let chunks = Self::do_retire(model, record, true);
 			Ok(Some(T::WeightInfo::retire(chunks)).into())
 		}
+
+		/// Claims the model id behind `commitment`
+		/// ([`Pallet::claim_commitment`]`(id, caller)`), holding [`Config::ClaimDeposit`] until
+		/// the claim is used by [`Pallet::register_model`], at least `ClaimDelay` blocks from
+		/// now, or dropped.
+		///
+		/// Errors: [`Error::ClaimExists`], [`Error::InsufficientDeposit`].
+		///
+		/// Events: [`Event::ModelClaimed`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::claim_model())]
+		pub fn claim_model(origin: OriginFor<T>, commitment: [u8; 32]) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Claims::<T>::contains_key(commitment), Error::<T>::ClaimExists);
+			let deposit = T::ClaimDeposit::get();
+			T::Currency::hold(&HoldReason::ClaimDeposit.into(), &who, deposit)
+				.map_err(|_| Error::<T>::InsufficientDeposit)?;
+			let at = frame_system::Pallet::<T>::block_number();
+			Claims::<T>::insert(commitment, Claim { who: who.clone(), deposit, at });
+			let from = at.saturating_add(T::ClaimDelay::get());
+			Self::deposit_event(Event::ModelClaimed { commitment, who, from });
+			Ok(())
+		}
+
+		/// Drops the caller's claim `commitment` and releases its deposit.
+		///
+		/// Errors: [`Error::ClaimNotFound`].
+		///
+		/// Events: [`Event::ClaimDropped`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::drop_claim())]
+		pub fn drop_claim(origin: OriginFor<T>, commitment: [u8; 32]) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let claim = Claims::<T>::get(commitment)
+				.filter(|claim| claim.who == who)
+				.ok_or(Error::<T>::ClaimNotFound)?;
+			Self::release_claim(commitment, claim);
+			Self::deposit_event(Event::ClaimDropped { commitment });
+			Ok(())
+		}
+
+		/// Removes a retired model's record, its place in its family and its owner's list, and
+		/// releases the rest of its deposit to whoever paid it; the id can then be registered
+		/// again (by a new claim). Origin: the owner, or `ForceOrigin` for any retired model.
+		///
+		/// Errors: [`Error::ModelNotFound`], [`Error::NotOwner`], [`Error::NotRetired`].
+		///
+		/// Events: [`Event::ModelRemoved`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::remove_model())]
+		pub fn remove_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			let caller = match T::ForceOrigin::try_origin(origin) {
+				Ok(_) => None,
+				Err(origin) => Some(ensure_signed(origin)?),
+			};
+			let record = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+			if let Some(who) = &caller {
+				ensure!(record.owner == *who, Error::<T>::NotOwner);
+			}
+			ensure!(record.status == ModelStatus::Retired, Error::<T>::NotRetired);
+			Models::<T>::remove(model);
+			Families::<T>::mutate_exists(&record.owner, &record.metadata.name, |versions| {
+				if let Some(list) = versions {
+					list.retain(|(_, id)| *id != model);
+					if list.is_empty() {
+						*versions = None;
+					}
+				}
+			});
+			ModelsByOwner::<T>::remove(&record.owner, model);
+			ResourceFailures::<T>::remove(model);
+			let released = T::Currency::release(
+				&HoldReason::ModelDeposit.into(),
+				&record.depositor,
+				record.deposit,
+				Precision::BestEffort,
+			)
+			.unwrap_or_else(|_| Zero::zero());
+			Self::deposit_event(Event::ModelRemoved { model, released, forced: caller.is_none() });
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
 		/// Most chunks an on-chain model has.
 		pub fn max_chunks() -> u32 {
 			Self::chunk_count(T::MaxOnChainModelSize::get())
+		}
+
+		/// What a claim of model `id` by `who` commits to: `blake2_256` of
+		/// `"verity/model-claim" ++ id ++ who` (SCALE: the account's bytes as they are).
+		pub fn claim_commitment(id: &ModelId, who: &T::AccountId) -> [u8; 32] {
+			sp_io::hashing::blake2_256(&(b"verity/model-claim", id, who).encode())
+		}
+
+		/// Uses up `who`'s claim of `id`, which must be at least `ClaimDelay` blocks old.
+		fn take_claim(who: &T::AccountId, id: &ModelId) -> DispatchResult {
+			let commitment = Self::claim_commitment(id, who);
+			let claim = Claims::<T>::get(commitment)
+				.filter(|claim| claim.who == *who)
+				.ok_or(Error::<T>::ClaimNotFound)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(
+				now >= claim.at.saturating_add(T::ClaimDelay::get()),
+				Error::<T>::ClaimTooRecent
+			);
+			Self::release_claim(commitment, claim);
+			Ok(())
+		}
+
+		fn release_claim(commitment: [u8; 32], claim: ClaimOf<T>) {
+			Claims::<T>::remove(commitment);
+			let released = T::Currency::release(
+				&HoldReason::ClaimDeposit.into(),
+				&claim.who,
+				claim.deposit,
+				Precision::BestEffort,
+			);
+			if released.is_err() {
+				defensive!("a claim's deposit is held until the claim is used or dropped");
+			}
+		}
+
+		/// The part of a model's deposit that pays for its record (what stays held once it is
+		/// retired and its chunks are gone): `DepositBase` and its encoded metadata's bytes.
+		pub fn record_deposit(metadata: &MetadataOf<T>) -> BalanceOf<T> {
+			T::DepositBase::get().saturating_add(
+				T::DepositPerByte::get().saturating_mul(metadata.encoded_size().saturated_into()),
+			)
 		}
 
 		/// Chunks of a model of `size` bytes.
@@ -732,7 +932,9 @@ pub mod pallet {
 			Ok(Some(total))
 		}
 
-		/// Retires a model; returns how many chunks it had room for (for the weight).
+		/// Retires a model: its chunks deleted and their part of the deposit released (the
+		/// record's part stays held until [`Pallet::remove_model`]). Returns how many chunks it
+		/// had room for (for the weight).
 		fn do_retire(model: ModelId, mut record: RecordOf<T>, forced: bool) -> u32 {
 			let chunks = match record.metadata.hosting {
 				ModelHosting::OnChain { size } => Self::chunk_count(size),
@@ -741,10 +943,11 @@ pub mod pallet {
 			if chunks > 0 {
 				let _ = Chunks::<T>::clear_prefix(model, chunks, None);
 			}
+			let kept = record.deposit.min(Self::record_deposit(&record.metadata));
 			let released = T::Currency::release(
 				&HoldReason::ModelDeposit.into(),
 				&record.depositor,
-				record.deposit,
+				record.deposit.saturating_sub(kept),
 				Precision::BestEffort,
 			)
 			.unwrap_or_else(|_| {
@@ -752,7 +955,7 @@ pub mod pallet {
 				Zero::zero()
 			});
 			record.status = ModelStatus::Retired;
-			record.deposit = Zero::zero();
+			record.deposit = kept;
 			record.chunks_received = 0;
 			Models::<T>::insert(model, record);
 			Self::deposit_event(Event::StatusChanged { model, status: ModelStatus::Retired });

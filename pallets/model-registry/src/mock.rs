@@ -61,6 +61,8 @@ parameter_types! {
 	pub const MaxModelCpuMillis: u32 = 1_000;
 	pub const MaxModelMemoryMib: u32 = 512;
 	pub const ResourceFailuresToDeprecate: u32 = 3;
+	pub const ClaimDelay: u64 = 2;
+	pub const ClaimDeposit: Balance = 5;
 }
 
 impl pallet_model_registry::Config for Test {
@@ -77,6 +79,8 @@ impl pallet_model_registry::Config for Test {
 	type MaxModelCpuMillis = MaxModelCpuMillis;
 	type MaxModelMemoryMib = MaxModelMemoryMib;
 	type ResourceFailuresToDeprecate = ResourceFailuresToDeprecate;
+	type ClaimDelay = ClaimDelay;
+	type ClaimDeposit = ClaimDeposit;
 	type WeightInfo = ();
 }
 

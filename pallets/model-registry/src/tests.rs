@@ -66,9 +66,19 @@ fn chunk(data: &[u8]) -> BoundedVec<u8, ChunkSize> {
 	data.to_vec().try_into().unwrap()
 }
 
+/// `who`'s claim of `id`, made `ClaimDelay` blocks before the block this leaves the chain at.
+fn claimed(who: AccountId, id: ModelId) {
+	assert_ok!(ModelRegistry::claim_model(
+		RuntimeOrigin::signed(who),
+		ModelRegistry::claim_commitment(&id, &who)
+	));
+	System::set_block_number(System::block_number() + ClaimDelay::get());
+}
+
 /// Registers `data` on chain as `who`'s model `name`/`version`; returns its id.
 fn register(who: AccountId, name: &str, version: &str, data: &[u8]) -> ModelId {
 	let id = blake2_256(data);
+	claimed(who, id);
 	assert_ok!(ModelRegistry::register_model(
 		RuntimeOrigin::signed(who),
 		id,
@@ -132,6 +142,7 @@ fn a_uri_hosted_model_is_ready_at_once_and_its_deposit_covers_metadata_only() {
 	new_test_ext().execute_with(|| {
 		let id = [9; 32];
 		let meta = metadata("big", "1", uris(&["https://models.example/big.onnx"]));
+		claimed(ALICE, id);
 		assert_ok!(ModelRegistry::register_model(RuntimeOrigin::signed(ALICE), id, meta.clone()));
 		assert_eq!(status(id), ModelStatus::Active);
 		assert_eq!(held(ALICE), 100 + meta.encoded_size() as u64);
@@ -144,6 +155,7 @@ fn a_registered_id_cannot_be_registered_again() {
 	new_test_ext().execute_with(|| {
 		let data = bytes(10, 1);
 		let id = register(ALICE, "a", "1", &data);
+		claimed(BOB, id);
 		assert_noop!(
 			ModelRegistry::register_model(
 				RuntimeOrigin::signed(BOB),
@@ -209,6 +221,7 @@ fn malformed_metadata_is_refused_with_its_own_error() {
 			m.hosting = uris(&[bad]);
 			cases.push((m, Error::InvalidUri));
 		}
+		claimed(ALICE, [1; 32]);
 		for (meta, error) in cases {
 			assert_noop!(
 				ModelRegistry::register_model(RuntimeOrigin::signed(ALICE), [1; 32], meta),
@@ -222,6 +235,7 @@ fn malformed_metadata_is_refused_with_its_own_error() {
 fn versions_are_unique_and_bounded_per_family() {
 	new_test_ext().execute_with(|| {
 		register(ALICE, "m", "1", &bytes(10, 1));
+		claimed(ALICE, blake2_256(&bytes(10, 2)));
 		assert_noop!(
 			ModelRegistry::register_model(
 				RuntimeOrigin::signed(ALICE),
@@ -234,6 +248,7 @@ fn versions_are_unique_and_bounded_per_family() {
 		register(BOB, "m", "1", &bytes(10, 3));
 		register(ALICE, "m", "2", &bytes(10, 4));
 		register(ALICE, "m", "3", &bytes(10, 5));
+		claimed(ALICE, blake2_256(&bytes(10, 6)));
 		assert_noop!(
 			ModelRegistry::register_model(
 				RuntimeOrigin::signed(ALICE),
@@ -248,6 +263,7 @@ fn versions_are_unique_and_bounded_per_family() {
 #[test]
 fn an_owner_who_cannot_pay_the_deposit_is_refused() {
 	new_test_ext().execute_with(|| {
+		claimed(POOR, [5; 32]);
 		assert_noop!(
 			ModelRegistry::register_model(
 				RuntimeOrigin::signed(POOR),
@@ -378,6 +394,7 @@ fn only_the_owner_uploads_and_only_to_on_chain_models() {
 			Error::<Test>::ModelNotFound
 		);
 		let uri_model = [9; 32];
+		claimed(ALICE, uri_model);
 		assert_ok!(ModelRegistry::register_model(
 			RuntimeOrigin::signed(ALICE),
 			uri_model,
@@ -431,26 +448,31 @@ fn deprecated_models_stay_runnable_and_can_be_reactivated() {
 }
 
 #[test]
-fn retiring_deletes_chunks_and_releases_the_deposit_exactly() {
+fn retiring_deletes_chunks_and_releases_their_deposit_and_removing_releases_the_rest() {
 	new_test_ext().execute_with(|| {
 		let issuance = Balances::total_issuance();
 		let data = bytes(300, 7);
 		let id = register(ALICE, "m", "1", &data);
 		upload(ALICE, id, &data);
 		let deposit = held(ALICE);
-		assert!(deposit > 0);
+		let meta = metadata("m", "1", on_chain(300));
+		// The record's part: the base and the metadata's bytes; the chunks' part: 300.
+		let record_part = 100 + meta.encoded_size() as u64;
+		assert_eq!(deposit, record_part + 300);
+		assert_eq!(ModelRegistry::record_deposit(&meta), record_part);
 		assert_ok!(ModelRegistry::set_status(
 			RuntimeOrigin::signed(ALICE),
 			id,
 			ModelStatus::Retired
 		));
 		System::assert_last_event(
-			Event::ModelRetired { model: id, released: deposit, forced: false }.into(),
+			Event::ModelRetired { model: id, released: 300, forced: false }.into(),
 		);
 		assert_eq!(status(id), ModelStatus::Retired);
 		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
-		assert_eq!(held(ALICE), 0);
-		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT);
+		assert_eq!(held(ALICE), record_part);
+		assert_eq!(Models::<Test>::get(id).unwrap().deposit, record_part);
+		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT - record_part);
 		assert_eq!(Balances::total_issuance(), issuance);
 		// Retired is final, and a retired model takes no chunks.
 		assert_noop!(
@@ -465,7 +487,8 @@ fn retiring_deletes_chunks_and_releases_the_deposit_exactly() {
 			ModelRegistry::set_fee(RuntimeOrigin::signed(ALICE), id, 1),
 			Error::<Test>::ModelIsRetired
 		);
-		// The id stays taken.
+		// The id stays taken while the record is kept.
+		claimed(ALICE, id);
 		assert_noop!(
 			ModelRegistry::register_model(
 				RuntimeOrigin::signed(ALICE),
@@ -474,7 +497,114 @@ fn retiring_deletes_chunks_and_releases_the_deposit_exactly() {
 			),
 			Error::<Test>::ModelAlreadyRegistered
 		);
+
+		// Removing the record: only its owner (or root), only once retired.
+		assert_noop!(
+			ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), id),
+			Error::<Test>::NotOwner
+		);
+		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::signed(ALICE), id));
+		System::assert_last_event(
+			Event::ModelRemoved { model: id, released: record_part, forced: false }.into(),
+		);
+		assert!(Models::<Test>::get(id).is_none());
+		assert!(ModelRegistry::versions(ALICE, b"m".to_vec()).is_empty());
+		assert!(ModelRegistry::models_by_owner(ALICE).is_empty());
+		assert_eq!(held(ALICE), 0);
+		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT - ClaimDeposit::get());
+		assert_eq!(Balances::total_issuance(), issuance);
+		assert_noop!(
+			ModelRegistry::remove_model(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::ModelNotFound
+		);
+		// The id is free again, and the version with it.
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(ALICE),
+			id,
+			metadata("m", "1", on_chain(300))
+		));
+		assert_noop!(
+			ModelRegistry::remove_model(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotRetired
+		);
+		assert_ok!(ModelRegistry::force_retire(RuntimeOrigin::root(), id));
+		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::root(), id));
+		assert!(Models::<Test>::get(id).is_none());
+		assert_eq!(held(ALICE), 0);
 	});
+}
+
+#[test]
+fn registering_needs_the_callers_own_claim_made_claim_delay_blocks_before() {
+	new_test_ext().execute_with(|| {
+		let data = bytes(10, 1);
+		let id = blake2_256(&data);
+		let meta = metadata("m", "1", on_chain(10));
+		let register =
+			|who| ModelRegistry::register_model(RuntimeOrigin::signed(who), id, meta.clone());
+		let claim = |who| {
+			ModelRegistry::claim_model(
+				RuntimeOrigin::signed(who),
+				ModelRegistry::claim_commitment(&id, &who),
+			)
+		};
+		assert_noop!(register(ALICE), Error::<Test>::ClaimNotFound);
+
+		// Alice claims; Bob, who saw her registration in the pool, claims the same id a block
+		// later: hers is older, and his cannot be used before hers.
+		assert_ok!(claim(ALICE));
+		let commitment = ModelRegistry::claim_commitment(&id, &ALICE);
+		System::assert_last_event(Event::ModelClaimed { commitment, who: ALICE, from: 3 }.into());
+		assert_eq!(
+			Balances::balance_on_hold(&HoldReason::ClaimDeposit.into(), &ALICE),
+			ClaimDeposit::get()
+		);
+		assert_noop!(claim(ALICE), Error::<Test>::ClaimExists);
+		System::set_block_number(2);
+		assert_ok!(claim(BOB));
+		assert_noop!(register(ALICE), Error::<Test>::ClaimTooRecent);
+		// Bob's claim is not Alice's: her commitment names her account.
+		assert_noop!(
+			ModelRegistry::register_model(RuntimeOrigin::signed(BOB), [2; 32], meta.clone()),
+			Error::<Test>::ClaimNotFound
+		);
+		System::set_block_number(3);
+		assert_noop!(register(BOB), Error::<Test>::ClaimTooRecent);
+		assert_ok!(register(ALICE));
+		assert_eq!(Models::<Test>::get(id).unwrap().owner, ALICE);
+		assert!(!Claims::<Test>::contains_key(commitment), "the claim is used up");
+		assert_eq!(Balances::balance_on_hold(&HoldReason::ClaimDeposit.into(), &ALICE), 0);
+		System::set_block_number(4);
+		assert_noop!(register(BOB), Error::<Test>::ModelAlreadyRegistered);
+
+		// Bob drops his claim and has its deposit back; no one else can drop it.
+		let his = ModelRegistry::claim_commitment(&id, &BOB);
+		assert_noop!(
+			ModelRegistry::drop_claim(RuntimeOrigin::signed(ALICE), his),
+			Error::<Test>::ClaimNotFound
+		);
+		assert_ok!(ModelRegistry::drop_claim(RuntimeOrigin::signed(BOB), his));
+		System::assert_last_event(Event::ClaimDropped { commitment: his }.into());
+		assert_eq!(Balances::free_balance(BOB), ENDOWMENT);
+		assert_noop!(
+			ModelRegistry::drop_claim(RuntimeOrigin::signed(BOB), his),
+			Error::<Test>::ClaimNotFound
+		);
+	});
+}
+
+#[test]
+fn a_claim_commits_to_the_id_and_the_account() {
+	// What the upload tool computes: blake2_256("verity/model-claim" ++ id ++ account).
+	let id = [7u8; 32];
+	let mut preimage = b"verity/model-claim".to_vec();
+	preimage.extend_from_slice(&id);
+	preimage.extend_from_slice(&ALICE.encode());
+	assert_eq!(ModelRegistry::claim_commitment(&id, &ALICE), blake2_256(&preimage));
+	assert_ne!(
+		ModelRegistry::claim_commitment(&id, &ALICE),
+		ModelRegistry::claim_commitment(&id, &BOB)
+	);
 }
 
 #[test]
@@ -494,6 +624,8 @@ fn an_unfinished_upload_can_be_abandoned_by_retiring_it() {
 			ModelStatus::Retired
 		));
 		assert_eq!(Chunks::<Test>::iter_prefix(id).count(), 0);
+		assert_eq!(held(ALICE), ModelRegistry::record_deposit(&metadata("m", "1", on_chain(300))));
+		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::signed(ALICE), id));
 		assert_eq!(held(ALICE), 0);
 	});
 }
@@ -544,6 +676,8 @@ fn after_a_transfer_only_the_new_owner_acts_and_the_deposit_stays_with_its_payer
 		assert_eq!(held(ALICE), deposit);
 		assert_eq!(held(BOB), 0);
 		assert_ok!(ModelRegistry::set_status(RuntimeOrigin::signed(BOB), id, ModelStatus::Retired));
+		// The new owner removes the record; the rest of the deposit goes back to Alice, who paid it.
+		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), id));
 		assert_eq!(held(ALICE), 0);
 		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT);
 		assert_eq!(Balances::free_balance(BOB), ENDOWMENT);
@@ -586,12 +720,13 @@ fn root_can_force_retire_any_model() {
 		);
 		let deposit = held(ALICE);
 		assert_ok!(ModelRegistry::force_retire(RuntimeOrigin::root(), id));
+		let kept = ModelRegistry::record_deposit(&metadata("m", "1", on_chain(100)));
 		assert!(matches!(
 			last_event(),
 			RuntimeEvent::ModelRegistry(Event::ModelRetired { released, forced: true, .. })
-				if released == deposit
+				if released == deposit - kept
 		));
-		assert_eq!(held(ALICE), 0);
+		assert_eq!(held(ALICE), kept);
 		assert_noop!(
 			ModelRegistry::force_retire(RuntimeOrigin::root(), id),
 			Error::<Test>::ModelIsRetired
@@ -667,6 +802,7 @@ mod checks {
 	#[test]
 	fn limits_must_be_declared_within_the_chains_bounds() {
 		new_test_ext().execute_with(|| {
+			claimed(ALICE, [3; 32]);
 			for (cpu_millis, memory_mib) in [
 				(0, 64),
 				(100, 0),
