@@ -135,7 +135,7 @@ function claimCommitment(id, signer) {
  */
 async function claim(api, id, signer, log) {
 	const commitment = claimCommitment(id, signer);
-	const existing = await api.query.modelRegistry.claims(commitment);
+	const existing = await api.query.modelRegistry.claims(signer.address, commitment);
 	let from;
 	if (existing.isSome) {
 		from = existing.unwrap().at.toNumber() + api.consts.modelRegistry.claimDelay.toNumber();
@@ -169,7 +169,7 @@ async function claimModels({ url, suri, models }) {
 		for (const bytes of models) {
 			const id = blake2AsHex(bytes, 256);
 			const commitment = claimCommitment(id, signer);
-			if ((await api.query.modelRegistry.models(id)).isSome || (await api.query.modelRegistry.claims(commitment)).isSome) continue;
+			if ((await api.query.modelRegistry.models(id)).isSome || (await api.query.modelRegistry.claims(signer.address, commitment)).isSome) continue;
 			sent.push(send(api, api.tx.modelRegistry.claimModel(commitment), signer, nonce++));
 		}
 		await Promise.all(sent);

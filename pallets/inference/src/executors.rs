@@ -59,13 +59,18 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::ChallengeWindow::get())
 	}
 
-	/// Whether unbonded funds may leave at `now`. Not while the hook is behind on its
-	/// deadlines ([`DueBacklog`]), nor for [`Pallet::job_lifetime`] blocks after a migration
+	/// Whether unbonded funds may leave at `now`. Not while the hook is far behind on its
+	/// deadlines ([`DueBacklog`] older than a few blocks), nor for [`Pallet::job_lifetime`] blocks after a migration
 	/// pause, whose windows start again when it ends: the unbonding period counts blocks, and
 	/// jobs run late then, so funds due would otherwise leave before the jobs they answer for
 	/// are settled.
 	pub fn withdrawals_open(now: BlockNumberFor<T>) -> bool {
-		DueBacklog::<T>::get().is_none()
+		// A backlog of a few blocks is a busy chain; one older than a fifth of the margin the
+		// shortest period leaves over a job's lifetime (a job has five deadlines, each of
+		// which can be that late) could outlast a chunk's period.
+		let margin =
+			Self::min_unbonding_period().saturating_sub(Self::job_lifetime()) / 5u32.into();
+		DueBacklog::<T>::get().is_none_or(|oldest| now.saturating_sub(oldest) <= margin)
 			&& LastPause::<T>::get()
 				.is_none_or(|(_, resumed)| now >= resumed.saturating_add(Self::job_lifetime()))
 	}
@@ -224,10 +229,13 @@ impl<T: Config> Pallet<T> {
 			Ok::<_, DispatchError>(())
 		})?;
 		if status == ExecutorStatus::Active {
-			// Misses on jobs it was drawn into while it was down do not count from now on.
+			// Back from a chill for misses: those on jobs it was drawn into while it was down do
+			// not count from now on. (A chill of its own does not reset a run.)
 			let now = frame_system::Pallet::<T>::block_number();
 			MissStreaks::<T>::mutate_exists(who, |run| {
-				if let Some(run) = run {
+				if let Some(run) =
+					run.as_mut().filter(|run| run.misses >= T::MaxConsecutiveMisses::get())
+				{
 					run.misses = 0;
 					run.since = now;
 				}

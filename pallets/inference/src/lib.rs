@@ -810,12 +810,6 @@ pub mod pallet {
 		Chilled {
 			executor: T::AccountId,
 		},
-		/// An executor missed `misses` jobs in a row (each proven by the others settling it):
-		/// chilled as if it had called `chill`, until it calls `resume`.
-		ChilledForMisses {
-			executor: T::AccountId,
-			misses: u32,
-		},
 		/// A chilled executor is drawn again (while bonded at least `MinBond`).
 		Resumed {
 			executor: T::AccountId,
@@ -831,10 +825,6 @@ pub mod pallet {
 		/// Jobs must ask for committees of at least `size`.
 		MinCommitteeSet {
 			size: u32,
-		},
-		/// Funds unbonded from now on stay held for `blocks`.
-		UnbondingPeriodSet {
-			blocks: BlockNumberFor<T>,
 		},
 		/// `amount` of an executor's bond was slashed for `offence` on `job`, to the treasury
 		/// (some of it then rewards the members who were right: [`Event::SlashRewarded`]), or
@@ -873,6 +863,16 @@ pub mod pallet {
 		JobFinalized {
 			job: JobId,
 		},
+		/// Funds unbonded from now on stay held for `blocks`.
+		UnbondingPeriodSet {
+			blocks: BlockNumberFor<T>,
+		},
+		/// An executor missed `misses` jobs in a row (each proven by the others settling it):
+		/// chilled as if it had called `chill`, until it calls `resume`.
+		ChilledForMisses {
+			executor: T::AccountId,
+			misses: u32,
+		},
 	}
 
 	#[pallet::error]
@@ -888,12 +888,6 @@ pub mod pallet {
 		/// The committee size is below the chain's minimum (`MinCommittee`, at least 1) or
 		/// above `MaxCommittee`.
 		InvalidCommitteeSize,
-		/// The unbonding period asked for is shorter than a job can last
-		/// ([`Pallet::min_unbonding_period`]).
-		UnbondingPeriodTooShort,
-		/// Unbonded funds wait: the hook is behind on its deadlines, or a migration pause ended
-		/// less than a job's lifetime ago ([`Pallet::withdrawals_open`]). Try again later.
-		WithdrawalsWait,
 		/// There are fewer executors than the committee size.
 		NotEnoughExecutors,
 		/// This block admitted as many jobs as the executors can serve in time (committee
@@ -937,6 +931,12 @@ pub mod pallet {
 		CannotEscalate,
 		/// The challenger cannot hold the bond and pay for the second round's upkeep.
 		CannotPayBond,
+		/// The unbonding period asked for is shorter than a job can last
+		/// ([`Pallet::min_unbonding_period`]).
+		UnbondingPeriodTooShort,
+		/// Unbonded funds wait: the hook is behind on its deadlines, or a migration pause ended
+		/// less than a job's lifetime ago ([`Pallet::withdrawals_open`]). Try again later.
+		WithdrawalsWait,
 	}
 
 	#[pallet::hooks]

@@ -1546,22 +1546,30 @@ pub(crate) mod executors {
 			while System::block_number() < 21 {
 				next_block();
 			}
-			// The hook is behind on its deadlines.
+			// The hook is behind on its deadlines: within a fifth of what the shortest period
+			// leaves over a job's lifetime (none in the mock: 13 - 12), it is a busy chain;
+			// further behind, funds wait.
+			crate::DueBacklog::<Test>::put(System::block_number());
+			assert_ok!(Inference::withdraw_unbonded(RuntimeOrigin::signed(who)));
+			assert_ok!(Inference::unbond(RuntimeOrigin::signed(who), 100));
+			while System::block_number() < 42 {
+				next_block();
+			}
 			crate::DueBacklog::<Test>::put(20);
 			assert_noop!(
 				Inference::withdraw_unbonded(RuntimeOrigin::signed(who)),
 				Error::<Test>::WithdrawalsWait
 			);
 			crate::DueBacklog::<Test>::kill();
-			// A migration pause ended at 20: its windows start again, for a job's lifetime.
-			crate::LastPause::<Test>::put((15, 20));
+			// A migration pause ended at 40: its windows start again, for a job's lifetime.
+			crate::LastPause::<Test>::put((35, 40));
 			let lifetime = Inference::job_lifetime();
 			assert_eq!(lifetime, 12, "2 × (0 + 3 + 3) + 0 in the mock");
 			assert_noop!(
 				Inference::withdraw_unbonded(RuntimeOrigin::signed(who)),
 				Error::<Test>::WithdrawalsWait
 			);
-			while System::block_number() < 20 + lifetime {
+			while System::block_number() < 40 + lifetime {
 				next_block();
 			}
 			assert_ok!(Inference::withdraw_unbonded(RuntimeOrigin::signed(who)));

@@ -136,9 +136,9 @@ mod benchmarks {
 		let commitment = ModelRegistry::<T>::claim_commitment(&[7u8; 32], &owner);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner), commitment);
+		_(RawOrigin::Signed(owner.clone()), commitment);
 
-		assert!(Claims::<T>::contains_key(commitment));
+		assert!(Claims::<T>::contains_key(&owner, commitment));
 		Ok(())
 	}
 
@@ -150,9 +150,9 @@ mod benchmarks {
 		let commitment = ModelRegistry::<T>::claim_commitment(&id, &owner);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner), commitment);
+		_(RawOrigin::Signed(owner.clone()), commitment);
 
-		assert!(!Claims::<T>::contains_key(commitment));
+		assert!(!Claims::<T>::contains_key(&owner, commitment));
 		Ok(())
 	}
 

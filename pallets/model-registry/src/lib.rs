@@ -42,14 +42,18 @@
 //! [`Config::ClaimDelay`] blocks later, [`Pallet::register_model`] names the id, and is refused
 //! without a claim of the caller's that old ([`Error::ClaimNotFound`], [`Error::ClaimTooRecent`]).
 //! Someone who learns the id from the registration can claim it only then, and must keep the
-//! registration out of `ClaimDelay` blocks in a row to register first: every block author in
-//! turn would have to. The claim's deposit comes back at registration, or with
-//! [`Pallet::drop_claim`].
+//! registration out of `ClaimDelay` blocks in a row to register first: by authoring them (Aura
+//! gives slots in turn, so only when the other validators miss theirs, or on a chain of one or
+//! two validators), or by filling them with better-paying transactions, which costs three
+//! blocks' worth of fees. A registration that fails on chain (another error, a claim that a
+//! reorganisation made younger) shows the id too: register again at once. The claim's deposit
+//! comes back at registration, or with [`Pallet::drop_claim`]. A registration is checked for
+//! its own errors before its claim, so that it fails for what is wrong with it.
 //!
 //! What this does not stop: registering bytes someone else published first (a public model
 //! is anyone's to register once), and a URI-hosted model whose URIs serve nothing: it is
 //! `Active` at once, and no one else can register its id until its owner retires and removes
-//! it (or root retires it). Its jobs fail for want of commits, and the requester is refunded.
+//! it (or root retires and removes it). Its jobs fail for want of commits, and the requester is refunded.
 //!
 //! ## Calls
 //!
@@ -249,9 +253,12 @@ pub mod pallet {
 	pub type ModelsByOwner<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, ModelId, ()>;
 
-	/// Claims of model ids not registered yet, by commitment ([`Pallet::claim_commitment`]).
+	/// Claims of model ids not registered yet, by claimant and commitment
+	/// ([`Pallet::claim_commitment`]). Keyed by the claimant too, so that no one can occupy
+	/// another account's commitment.
 	#[pallet::storage]
-	pub type Claims<T: Config> = StorageMap<_, Blake2_128Concat, [u8; 32], ClaimOf<T>>;
+	pub type Claims<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, [u8; 32], ClaimOf<T>>;
 
 	/// Jobs in a row that ended in a resource failure, per model (absent: none since its last
 	/// other outcome). Keyed like [`Models`].
@@ -369,7 +376,7 @@ pub mod pallet {
 		ClaimNotFound,
 		/// The claim is younger than `ClaimDelay` blocks.
 		ClaimTooRecent,
-		/// This commitment is claimed already.
+		/// The caller has claimed this commitment already.
 		ClaimExists,
 		/// Only a retired model's record can be removed.
 		NotRetired,
@@ -435,6 +442,14 @@ pub mod pallet {
 		}
 	}
 
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(!T::ClaimDelay::get().is_zero(), "a claim waits before its registration");
+			assert!(!T::ClaimDeposit::get().is_zero(), "claims are not free storage");
+		}
+	}
+
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers model `id` (`blake2_256` of its bytes) with its metadata, and holds the
@@ -459,6 +474,10 @@ pub mod pallet {
 			metadata: MetadataOf<T>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			// The registration's own errors first: a call that would fail anyway is refused
+			// for what is wrong with it, whatever the claim.
+			ensure!(!Models::<T>::contains_key(id), Error::<T>::ModelAlreadyRegistered);
+			Self::check_metadata(&metadata)?;
 			Self::take_claim(&who, &id)?;
 			Self::do_register(who, id, metadata)
 		}
@@ -493,7 +512,8 @@ pub mod pallet {
 		}
 
 		/// Sets the model's status. Origin: the owner. `Active` ⇄ `Deprecated`; either (or
-		/// `Uploading`) → `Retired`, which deletes the chunks and releases the deposit.
+		/// `Uploading`) → `Retired`, which deletes the chunks and releases their part of the
+		/// deposit (the rest with [`Pallet::remove_model`]).
 		///
 		/// Errors: [`Error::ModelNotFound`], [`Error::NotOwner`], [`Error::ModelIsRetired`],
 		/// [`Error::InvalidStatusTransition`], [`Error::StatusUnchanged`].
@@ -582,7 +602,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Retires any model: chunks deleted, deposit released. Origin: `ForceOrigin`.
+		/// Retires any model: chunks deleted and their part of the deposit released (the
+		/// record's part when it is removed). Origin: `ForceOrigin`.
 		///
 		/// Errors: [`Error::ModelNotFound`], [`Error::ModelIsRetired`].
 		///
@@ -609,12 +630,12 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::claim_model())]
 		pub fn claim_model(origin: OriginFor<T>, commitment: [u8; 32]) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(!Claims::<T>::contains_key(commitment), Error::<T>::ClaimExists);
+			ensure!(!Claims::<T>::contains_key(&who, commitment), Error::<T>::ClaimExists);
 			let deposit = T::ClaimDeposit::get();
 			T::Currency::hold(&HoldReason::ClaimDeposit.into(), &who, deposit)
 				.map_err(|_| Error::<T>::InsufficientDeposit)?;
 			let at = frame_system::Pallet::<T>::block_number();
-			Claims::<T>::insert(commitment, Claim { who: who.clone(), deposit, at });
+			Claims::<T>::insert(&who, commitment, Claim { who: who.clone(), deposit, at });
 			let from = at.saturating_add(T::ClaimDelay::get());
 			Self::deposit_event(Event::ModelClaimed { commitment, who, from });
 			Ok(())
@@ -629,9 +650,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::drop_claim())]
 		pub fn drop_claim(origin: OriginFor<T>, commitment: [u8; 32]) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let claim = Claims::<T>::get(commitment)
-				.filter(|claim| claim.who == who)
-				.ok_or(Error::<T>::ClaimNotFound)?;
+			let claim = Claims::<T>::get(&who, commitment).ok_or(Error::<T>::ClaimNotFound)?;
 			Self::release_claim(commitment, claim);
 			Self::deposit_event(Event::ClaimDropped { commitment });
 			Ok(())
@@ -639,7 +658,8 @@ pub mod pallet {
 
 		/// Removes a retired model's record, its place in its family and its owner's list, and
 		/// releases the rest of its deposit to whoever paid it; the id can then be registered
-		/// again (by a new claim). Origin: the owner, or `ForceOrigin` for any retired model.
+		/// again (by a new claim). Origin: the owner, whoever paid the deposit (after a
+		/// transfer, the first owner), or `ForceOrigin` for any retired model.
 		///
 		/// Errors: [`Error::ModelNotFound`], [`Error::NotOwner`], [`Error::NotRetired`].
 		///
@@ -653,7 +673,7 @@ pub mod pallet {
 			};
 			let record = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
 			if let Some(who) = &caller {
-				ensure!(record.owner == *who, Error::<T>::NotOwner);
+				ensure!(record.owner == *who || record.depositor == *who, Error::<T>::NotOwner);
 			}
 			ensure!(record.status == ModelStatus::Retired, Error::<T>::NotRetired);
 			Models::<T>::remove(model);
@@ -694,9 +714,7 @@ pub mod pallet {
 		/// Uses up `who`'s claim of `id`, which must be at least `ClaimDelay` blocks old.
 		fn take_claim(who: &T::AccountId, id: &ModelId) -> DispatchResult {
 			let commitment = Self::claim_commitment(id, who);
-			let claim = Claims::<T>::get(commitment)
-				.filter(|claim| claim.who == *who)
-				.ok_or(Error::<T>::ClaimNotFound)?;
+			let claim = Claims::<T>::get(who, commitment).ok_or(Error::<T>::ClaimNotFound)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(
 				now >= claim.at.saturating_add(T::ClaimDelay::get()),
@@ -707,7 +725,7 @@ pub mod pallet {
 		}
 
 		fn release_claim(commitment: [u8; 32], claim: ClaimOf<T>) {
-			Claims::<T>::remove(commitment);
+			Claims::<T>::remove(&claim.who, commitment);
 			let released = T::Currency::release(
 				&HoldReason::ClaimDeposit.into(),
 				&claim.who,
@@ -951,7 +969,7 @@ pub mod pallet {
 				Precision::BestEffort,
 			)
 			.unwrap_or_else(|_| {
-				defensive!("a model's deposit is held until it is retired");
+				defensive!("a model's deposit is held until its record is removed");
 				Zero::zero()
 			});
 			record.status = ModelStatus::Retired;
@@ -1019,6 +1037,11 @@ pub mod pallet {
 				if ResourceFailures::<T>::contains_key(id) {
 					ResourceFailures::<T>::remove(id);
 				}
+				return;
+			}
+			// A model removed while its jobs were open: no count to carry over to the id if it
+			// is registered again. (The record is read below anyway.)
+			if !Models::<T>::contains_key(id) {
 				return;
 			}
 			let failures = ResourceFailures::<T>::get(id).unwrap_or(0).saturating_add(1);

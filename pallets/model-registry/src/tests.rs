@@ -549,11 +549,14 @@ fn registering_needs_the_callers_own_claim_made_claim_delay_blocks_before() {
 			)
 		};
 		assert_noop!(register(ALICE), Error::<Test>::ClaimNotFound);
+		// Bob, who knows the id and Alice's account, claims her commitment first: it is his
+		// claim, not hers, and does not stand in her way.
+		let commitment = ModelRegistry::claim_commitment(&id, &ALICE);
+		assert_ok!(ModelRegistry::claim_model(RuntimeOrigin::signed(BOB), commitment));
 
 		// Alice claims; Bob, who saw her registration in the pool, claims the same id a block
 		// later: hers is older, and his cannot be used before hers.
 		assert_ok!(claim(ALICE));
-		let commitment = ModelRegistry::claim_commitment(&id, &ALICE);
 		System::assert_last_event(Event::ModelClaimed { commitment, who: ALICE, from: 3 }.into());
 		assert_eq!(
 			Balances::balance_on_hold(&HoldReason::ClaimDeposit.into(), &ALICE),
@@ -572,7 +575,8 @@ fn registering_needs_the_callers_own_claim_made_claim_delay_blocks_before() {
 		assert_noop!(register(BOB), Error::<Test>::ClaimTooRecent);
 		assert_ok!(register(ALICE));
 		assert_eq!(Models::<Test>::get(id).unwrap().owner, ALICE);
-		assert!(!Claims::<Test>::contains_key(commitment), "the claim is used up");
+		assert!(!Claims::<Test>::contains_key(ALICE, commitment), "the claim is used up");
+		assert!(Claims::<Test>::contains_key(BOB, commitment), "Bob's copy is his to drop");
 		assert_eq!(Balances::balance_on_hold(&HoldReason::ClaimDeposit.into(), &ALICE), 0);
 		System::set_block_number(4);
 		assert_noop!(register(BOB), Error::<Test>::ModelAlreadyRegistered);
@@ -585,6 +589,7 @@ fn registering_needs_the_callers_own_claim_made_claim_delay_blocks_before() {
 		);
 		assert_ok!(ModelRegistry::drop_claim(RuntimeOrigin::signed(BOB), his));
 		System::assert_last_event(Event::ClaimDropped { commitment: his }.into());
+		assert_ok!(ModelRegistry::drop_claim(RuntimeOrigin::signed(BOB), commitment));
 		assert_eq!(Balances::free_balance(BOB), ENDOWMENT);
 		assert_noop!(
 			ModelRegistry::drop_claim(RuntimeOrigin::signed(BOB), his),
@@ -676,8 +681,9 @@ fn after_a_transfer_only_the_new_owner_acts_and_the_deposit_stays_with_its_payer
 		assert_eq!(held(ALICE), deposit);
 		assert_eq!(held(BOB), 0);
 		assert_ok!(ModelRegistry::set_status(RuntimeOrigin::signed(BOB), id, ModelStatus::Retired));
-		// The new owner removes the record; the rest of the deposit goes back to Alice, who paid it.
-		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::signed(BOB), id));
+		// Alice, who paid the deposit, may remove the record the new owner retired; the rest of
+		// the deposit goes back to her.
+		assert_ok!(ModelRegistry::remove_model(RuntimeOrigin::signed(ALICE), id));
 		assert_eq!(held(ALICE), 0);
 		assert_eq!(Balances::free_balance(ALICE), ENDOWMENT);
 		assert_eq!(Balances::free_balance(BOB), ENDOWMENT);
