@@ -586,15 +586,7 @@ pub mod pallet {
 			ensure!(!target.iter().any(|(v, _)| *v == version), Error::<T>::VersionExists);
 			target.try_push((version, model)).map_err(|_| Error::<T>::TooManyVersions)?;
 			Families::<T>::insert(&new_owner, &name, target);
-			Families::<T>::mutate_exists(&who, &name, |versions| {
-				if let Some(list) = versions {
-					list.retain(|(_, id)| *id != model);
-					if list.is_empty() {
-						*versions = None;
-					}
-				}
-			});
-			ModelsByOwner::<T>::remove(&who, model);
+			Self::leave_family(&who, &name, model);
 			ModelsByOwner::<T>::insert(&new_owner, model, ());
 			record.owner = new_owner.clone();
 			Models::<T>::insert(model, record);
@@ -677,15 +669,7 @@ pub mod pallet {
 			}
 			ensure!(record.status == ModelStatus::Retired, Error::<T>::NotRetired);
 			Models::<T>::remove(model);
-			Families::<T>::mutate_exists(&record.owner, &record.metadata.name, |versions| {
-				if let Some(list) = versions {
-					list.retain(|(_, id)| *id != model);
-					if list.is_empty() {
-						*versions = None;
-					}
-				}
-			});
-			ModelsByOwner::<T>::remove(&record.owner, model);
+			Self::leave_family(&record.owner, &record.metadata.name, model);
 			ResourceFailures::<T>::remove(model);
 			let released = T::Currency::release(
 				&HoldReason::ModelDeposit.into(),
@@ -753,12 +737,25 @@ pub mod pallet {
 		/// The deposit for a model with this metadata.
 		pub fn deposit_for(metadata: &MetadataOf<T>) -> BalanceOf<T> {
 			let on_chain = match metadata.hosting {
-				ModelHosting::OnChain { size } => u64::from(size),
+				ModelHosting::OnChain { size } => size,
 				ModelHosting::Uris { .. } => 0,
 			};
-			let bytes = (metadata.encoded_size() as u64).saturating_add(on_chain);
-			T::DepositBase::get()
-				.saturating_add(T::DepositPerByte::get().saturating_mul(bytes.saturated_into()))
+			Self::record_deposit(metadata)
+				.saturating_add(T::DepositPerByte::get().saturating_mul(on_chain.into()))
+		}
+
+		/// Takes `model` out of `owner`'s family `name` (the family goes when it is empty) and
+		/// out of `owner`'s models.
+		fn leave_family(owner: &T::AccountId, name: &ModelName, model: ModelId) {
+			Families::<T>::mutate_exists(owner, name, |versions| {
+				if let Some(list) = versions {
+					list.retain(|(_, id)| *id != model);
+					if list.is_empty() {
+						*versions = None;
+					}
+				}
+			});
+			ModelsByOwner::<T>::remove(owner, model);
 		}
 
 		/// The record of `model` if `who` owns it and it is not retired.
